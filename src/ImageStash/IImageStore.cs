@@ -1,0 +1,63 @@
+namespace ImageStash;
+
+/// <summary>
+/// A store of labelled images. Every store kind (PNG folder, LMDB, HDF5, …) implements this one contract, so
+/// import, export, convert, verify, the loader and the bench work for all of them.
+/// </summary>
+/// <remarks>
+/// Reads (<see cref="TryGetHeader"/>, <see cref="Read"/>, <see cref="ReadMany"/>, <see cref="EnumerateIds"/>)
+/// may be called from several threads at once. <see cref="Put"/> is for one thread at a time.
+/// </remarks>
+public interface IImageStore : IDisposable
+{
+    /// <summary>The path the store was opened at.</summary>
+    string Path { get; }
+
+    /// <summary>The store kind, as <c>--format</c> names it ("png", "lmdb", "hdf5").</summary>
+    string Format { get; }
+
+    /// <summary>The number of images.</summary>
+    long Count { get; }
+
+    /// <summary>The shape every image must have, or null when the store takes images of any shape.</summary>
+    ImageShape? FixedShape { get; }
+
+    /// <summary>Class names indexed by label; empty when unknown.</summary>
+    IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Replaces the class names (committed with the next <see cref="Put"/>, or at once when nothing is pending).</summary>
+    /// <exception cref="ImageStashException">The store is read-only.</exception>
+    void SetClassNames(IReadOnlyList<string> names);
+
+    /// <summary>All ids, ascending.</summary>
+    IEnumerable<long> EnumerateIds();
+
+    /// <summary>The header of image <paramref name="id"/>, if the store holds it.</summary>
+    bool TryGetHeader(long id, out ImageHeader header);
+
+    /// <summary>Reads image <paramref name="id"/>'s pixels into <paramref name="pixels"/>.</summary>
+    /// <returns>The image's header; its shape says how many bytes were written.</returns>
+    /// <exception cref="ImageStashException">The store has no such id.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pixels"/> is smaller than the image.</exception>
+    /// <exception cref="InvalidDataException">The stored record is damaged.</exception>
+    ImageHeader Read(long id, Span<byte> pixels);
+
+    /// <summary>
+    /// Reads images <paramref name="ids"/> back to back into <paramref name="pixels"/> (N×H×W×C) and their labels
+    /// into <paramref name="labels"/>. All the images must have one shape.
+    /// </summary>
+    /// <exception cref="ImageStashException">An id is missing, or the images differ in shape.</exception>
+    /// <exception cref="ArgumentException">A buffer is too small.</exception>
+    /// <exception cref="InvalidDataException">A stored record is damaged.</exception>
+    void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels);
+
+    /// <summary>
+    /// Writes every image in <paramref name="batch"/> in one commit: after a crash either the whole batch is
+    /// there or none of it.
+    /// </summary>
+    /// <param name="batch">The images; their ids must be unique within the batch.</param>
+    /// <param name="overwrite">Replace images whose id exists; when false such an id is an error and nothing is written.</param>
+    /// <exception cref="ImageStashException">An id exists (and <paramref name="overwrite"/> is false), an image does
+    /// not fit <see cref="FixedShape"/>, the store is read-only, or the disk is full (committed data is kept).</exception>
+    void Put(ImageBatch batch, bool overwrite = false);
+}

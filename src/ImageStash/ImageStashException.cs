@@ -1,0 +1,50 @@
+namespace ImageStash;
+
+/// <summary>
+/// A failure the user can cause and fix: a store that cannot be opened, an image that does not fit a store,
+/// a source that cannot be read. The message is one line that names the file or record and says what to do.
+/// </summary>
+public sealed class ImageStashException : Exception
+{
+    /// <summary>Creates the exception with a message.</summary>
+    public ImageStashException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the failure underneath it.</summary>
+    public ImageStashException(string message, Exception? inner) : base(message, inner) { }
+
+    internal static ImageStashException StoreNotFound(string path) =>
+        new($"store '{path}' does not exist; create it with 'imagestash import SOURCE {path}'.");
+
+    internal static ImageStashException StoreExists(string path) =>
+        new($"store '{path}' already exists; choose a new path or open it to append.");
+
+    internal static ImageStashException NotAStore(string path, string kind) =>
+        new($"'{path}' is not a {kind} store; choose another path or pass --format to name the store kind.");
+
+    internal static ImageStashException UnknownFormat(string format, IEnumerable<string> known) =>
+        new($"unknown store format '{format}'; use one of: {string.Join(", ", known)}.");
+
+    internal static ImageStashException MissingId(string path, long id) =>
+        new($"store '{path}' has no image with id {id}; list ids with 'imagestash info {path}'.");
+
+    internal static ImageStashException DuplicateId(string path, long id) =>
+        new($"store '{path}' already holds id {id}; pass overwrite (--overwrite) to replace it.");
+
+    internal static ImageStashException ShapeMismatch(string path, ImageShape expected, ImageShape actual, long id) =>
+        new($"store '{path}' holds {expected} images; image {id} is {actual} — import with --resize {expected.Width}x{expected.Height} or use an LMDB or PNG store.");
+
+    internal static ImageStashException MixedShapes(string path, ImageShape first, ImageShape other, long id) =>
+        new($"store '{path}': reading many needs one shape, but image {id} is {other} and the first is {first}; read them one at a time or import with --resize.");
+
+    internal static ImageStashException ReadOnly(string path) =>
+        new($"store '{path}' was opened read-only; open it for writing to add images.");
+
+    internal static ImageStashException Locked(string path) =>
+        new($"store '{path}' is being written by another process; wait for it to finish or write to another store.");
+
+    internal static ImageStashException NativeLibraryMissing(string library, string package) =>
+        new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).");
+
+    internal static ImageStashException BadSource(string path, string what) =>
+        new($"'{path}': {what}");
+}

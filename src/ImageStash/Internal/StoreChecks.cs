@@ -1,0 +1,53 @@
+namespace ImageStash.Internal;
+
+/// <summary>Argument and id checks every store runs the same way, so their messages agree.</summary>
+internal static class StoreChecks
+{
+    /// <summary>Checks the buffers given to ReadMany hold <paramref name="count"/> images of <paramref name="shape"/>.</summary>
+    public static void CheckManyBuffers(int count, ImageShape shape, ReadOnlySpan<byte> pixels, ReadOnlySpan<int> labels)
+    {
+        long needed = (long)count * shape.ByteCount;
+        if (pixels.Length < needed)
+            throw new ArgumentException($"Reading {count} images of {shape} needs {needed} bytes; the buffer holds {pixels.Length}.", nameof(pixels));
+        if (labels.Length < count)
+            throw new ArgumentException($"Reading {count} images needs {count} labels; the span holds {labels.Length}.", nameof(labels));
+    }
+
+    /// <summary>
+    /// Checks a batch's ids are unique and, unless overwriting, new to the store.
+    /// </summary>
+    /// <returns>The ids that exist already (to be replaced).</returns>
+    public static HashSet<long> CheckNewIds(ImageBatch batch, bool overwrite, string path, Func<long, bool> exists)
+    {
+        var seen = new HashSet<long>(batch.Count);
+        var replaced = new HashSet<long>();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            long id = batch[i].Id;
+            if (!seen.Add(id))
+                throw new ArgumentException($"Id {id} appears twice in one batch; ids in a batch must be unique.", nameof(batch));
+            if (exists(id))
+            {
+                if (!overwrite) throw ImageStashException.DuplicateId(path, id);
+                replaced.Add(id);
+            }
+        }
+        return replaced;
+    }
+
+    /// <summary>Checks every image of a batch has the store's fixed shape.</summary>
+    public static void CheckShapes(ImageBatch batch, ImageShape shape, string path)
+    {
+        for (int i = 0; i < batch.Count; i++)
+            if (batch[i].Shape != shape) throw ImageStashException.ShapeMismatch(path, shape, batch[i].Shape, batch[i].Id);
+    }
+
+    /// <summary>Turns an I/O failure during a write into the user-facing error; the store keeps its committed data.</summary>
+    public static ImageStashException WriteFailed(string path, IOException e)
+    {
+        const int ENOSPC = 28;
+        bool full = (e.HResult & 0xFFFF) == ENOSPC || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+        string why = full ? "the disk is full" : e.Message.TrimEnd('.');
+        return new ImageStashException($"writing to store '{path}' failed: {why}; images committed before this batch are kept — free space and run the import again.", e);
+    }
+}

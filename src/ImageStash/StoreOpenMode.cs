@@ -1,0 +1,17 @@
+namespace ImageStash;
+
+/// <summary>How <see cref="StoreRegistry.Open"/> treats the path.</summary>
+public enum StoreOpenMode
+{
+    /// <summary>Open the store if it exists, else create it. For writing.</summary>
+    OpenOrCreate,
+
+    /// <summary>Create a new store; fail if one exists.</summary>
+    CreateNew,
+
+    /// <summary>Open an existing store for writing; fail if none exists.</summary>
+    Open,
+
+    /// <summary>Open an existing store for reading only; never takes the writer's lock.</summary>
+    ReadOnly,
+}

@@ -33,6 +33,13 @@ public sealed class ImageBatch : IDisposable
         return _pixels.AsSpan(offset, header.Shape.ByteCount);
     }
 
+    /// <summary>Image <paramref name="index"/>'s pixels for its producer to fill (e.g. in parallel after adding headers).</summary>
+    internal Span<byte> GetWritablePixels(int index)
+    {
+        var (header, offset) = _entries[index];
+        return _pixels.AsSpan(offset, header.Shape.ByteCount);
+    }
+
     /// <summary>The pixels of image <paramref name="index"/> as memory, valid until the batch is cleared.</summary>
     public ReadOnlyMemory<byte> GetPixelMemory(int index)
     {

@@ -1,0 +1,31 @@
+using ImageStash.Cli.Commands;
+using ImageStash.Cli.Internal;
+using Spectre.Console.Cli;
+
+namespace ImageStash.Cli;
+
+/// <summary>Wires the commands and maps failures to exit codes: 0 ok, 1 runtime failure, 2 usage error.</summary>
+internal static class ImageStashApp
+{
+    public const int Ok = 0, Failed = 1, Usage = 2;
+
+    public static int Run(string[] args)
+    {
+        bool verbose = args.Contains("--verbose");
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("imagestash");
+            config.Settings.StrictParsing = true;
+            config.SetExceptionHandler((e, _) => ErrorReport.Print(e, verbose));
+            config.AddCommand<ImportCommand>("import")
+                .WithDescription("Import images from a CIFAR-10 archive/folder, an image folder or synthetic:COUNT[:WxH] into a store.")
+                .WithExample("import", "cifar-10-binary.tar.gz", "cifar.lmdb")
+                .WithExample("import", "photos/", "photos.h5", "--resize", "64x64");
+            config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.");
+            config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.");
+            config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).");
+        });
+        return app.Run(args);
+    }
+}

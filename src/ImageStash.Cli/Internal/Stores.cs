@@ -1,0 +1,7 @@
+namespace ImageStash.Cli.Internal;
+
+/// <summary>The store kinds the CLI knows: one line per kind.</summary>
+internal static class Stores
+{
+    public static StoreRegistry Registry { get; } = new();
+}

@@ -1,0 +1,3 @@
+using ImageStash.Cli;
+
+return ImageStashApp.Run(args);

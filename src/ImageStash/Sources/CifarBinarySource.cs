@@ -196,13 +196,13 @@ public sealed class CifarBinarySource : IImageSource
                 int label = _record[0];
                 if (label > 9 && options.StrictLabels)
                     throw new InvalidDataException($"'{what}' record {r} (offset {r * RecordSize}): label {label} is not a CIFAR-10 class (0–9); is this CIFAR-100? Pass --lenient-labels to keep it.");
+                var pixels = batch.AddUninitialized(new ImageHeader(_nextId++, Shape, label, $"{Path.GetFileName(what)}#{r}"));
+                ChwToHwc(_record.AsSpan(1), pixels);
                 if (batch.Count == batchSize)
                 {
                     yield return batch;
                     batch.Clear();
                 }
-                var pixels = batch.AddUninitialized(new ImageHeader(_nextId++, Shape, label, $"{Path.GetFileName(what)}#{r}"));
-                ChwToHwc(_record.AsSpan(1), pixels);
             }
             if (length % RecordSize != 0 && !Done)
                 throw new InvalidDataException($"'{what}' is truncated: record {records} at offset {records * RecordSize} has {length % RecordSize} of {RecordSize} bytes; the file is damaged or not CIFAR-10 binary.");

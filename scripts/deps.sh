@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the native libraries and tools ImageStash and its tests use, when any is missing (Debian/Ubuntu).
+set -euo pipefail
+packages=(liblmdb0 lmdb-utils libhdf5-103-1 hdf5-tools python3-h5py python3-lmdb python3-numpy python3-pil fonts-dejavu-core)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

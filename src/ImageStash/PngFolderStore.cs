@@ -56,7 +56,7 @@ public sealed class PngFolderStore : IImageStore
             if (options.Mode != StoreOpenMode.ReadOnly)
             {
                 Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir));
-                _lock = TakeWriterLock(path);
+                _lock = WriterLock.Acquire(path, path);
             }
             if (exists) Load();
             else
@@ -279,18 +279,6 @@ public sealed class PngFolderStore : IImageStore
     private void ThrowIfReadOnly()
     {
         if (_lock is null) throw ImageStashException.ReadOnly(Path);
-    }
-
-    private static FileStream TakeWriterLock(string path)
-    {
-        try
-        {
-            return new FileStream(System.IO.Path.Combine(path, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new ImageStashException(ImageStashException.Locked(path).Message, e);
-        }
     }
 
     private sealed class PngFolderProvider : IStoreProvider

@@ -1,0 +1,56 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using LightningDB;
+
+namespace ImageStash.Lmdb.Internal;
+
+/// <summary>
+/// Points LightningDB at the system's LMDB 0.9 (Debian: liblmdb0, file liblmdb.so.0). LightningDB's bundled
+/// library is LMDB 1.0: its file format is unreadable by py-lmdb and mdb_stat, and on Debian 12 it does not even
+/// load (built for glibc 2.38). The project excludes it, so this resolver is the only way LMDB gets loaded.
+/// </summary>
+internal static class LmdbNative
+{
+    /// <summary>Set to a library file to load that one instead of searching (also how tests simulate a missing library).</summary>
+    public const string OverrideVariable = "IMAGESTASH_LMDB_LIBRARY";
+
+    private static readonly string[] Candidates =
+        ["liblmdb.so.0", "liblmdb.so", "liblmdb.0.dylib", "liblmdb.dylib", "lmdb.dll", "liblmdb.dll"];
+
+    private static readonly Lazy<IntPtr> Handle = new(Load);
+    private static int _registered;
+
+    /// <summary>Loads LMDB once and routes LightningDB's imports to it.</summary>
+    /// <exception cref="ImageStashException">No LMDB library is installed; the message names the package.</exception>
+    public static void EnsureLoaded()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
+            NativeLibrary.SetDllImportResolver(typeof(LightningEnvironment).Assembly, Resolve);
+        if (Handle.Value == IntPtr.Zero)
+            throw ImageStashException.NativeLibraryMissing(
+                Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } o ? $"'{o}' (from {OverrideVariable})" : "liblmdb.so.0 (LMDB 0.9)",
+                "liblmdb0");
+    }
+
+    /// <summary>The loaded LMDB's version string, e.g. "LMDB 0.9.24: (July 24, 2019)".</summary>
+    public static unsafe string Version
+    {
+        get
+        {
+            EnsureLoaded();
+            var fn = (delegate* unmanaged<int*, int*, int*, IntPtr>)NativeLibrary.GetExport(Handle.Value, "mdb_version");
+            return Marshal.PtrToStringUTF8(fn(null, null, null)) ?? "unknown";
+        }
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
+        name == "lmdb" ? Handle.Value : IntPtr.Zero;
+
+    private static IntPtr Load()
+    {
+        string? chosen = Environment.GetEnvironmentVariable(OverrideVariable);
+        foreach (string candidate in chosen is { Length: > 0 } ? [chosen] : Candidates)
+            if (NativeLibrary.TryLoad(candidate, out var handle)) return handle;
+        return IntPtr.Zero;
+    }
+}

@@ -1,0 +1,428 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using ImageStash.Internal;
+using ImageStash.Lmdb.Internal;
+using LightningDB;
+
+namespace ImageStash.Lmdb;
+
+/// <summary>
+/// The article's LMDB method, done without its traps: an LMDB 0.9 environment (a folder holding data.mdb and
+/// lock.mdb, readable by py-lmdb and mdb_stat) whose map grows by itself, written one transaction per batch and
+/// read zero-copy from the map. Layout: docs/formats/lmdb.md.
+/// </summary>
+public sealed class LmdbStore : IImageStore
+{
+    /// <summary>The map size a new store starts with; it doubles whenever a batch needs more.</summary>
+    internal const long InitialMapSize = 16L << 20;
+    private const string FormatName = "imagestash-lmdb";
+    private const int MdbMapResized = -30785;
+    private const int MdbMapFull = -30792;
+
+    private readonly LightningEnvironment _env;
+    private readonly LightningDatabase _images;
+    private readonly LightningDatabase _meta;
+    private readonly FileStream? _lock;
+    private readonly StoreOptions _options;
+    // mdb_env_set_mapsize needs every transaction of this process finished: reads hold this shared, a resize exclusive.
+    private readonly ReaderWriterLockSlim _mapGate = new(LockRecursionPolicy.SupportsRecursion);
+    private IReadOnlyList<string> _classNames = [];
+
+    /// <summary>Opens LMDB stores: paths ending in .lmdb, or folders holding data.mdb.</summary>
+    public static IStoreProvider Provider { get; } = new LmdbProvider();
+
+    private LmdbStore(string path, StoreOptions options)
+    {
+        Path = path;
+        _options = options;
+        LmdbNative.EnsureLoaded();
+        bool exists = File.Exists(DataFile(path));
+        if (File.Exists(path)) throw ImageStashException.NotAStore(path, "LMDB (an LMDB store is a folder)");
+        switch (options.Mode)
+        {
+            case StoreOpenMode.CreateNew when exists: throw ImageStashException.StoreExists(path);
+            case StoreOpenMode.Open or StoreOpenMode.ReadOnly when !exists: throw ImageStashException.StoreNotFound(path);
+        }
+        if (!exists && Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw ImageStashException.NotAStore(path, "LMDB (the folder is not empty and has no data.mdb)");
+
+        bool readOnly = options.Mode == StoreOpenMode.ReadOnly;
+        try
+        {
+            if (!readOnly)
+            {
+                Directory.CreateDirectory(path);
+                _lock = WriterLock.Acquire(path, path);
+            }
+            var flags = EnvironmentOpenFlags.NoThreadLocalStorage
+                        | (readOnly ? EnvironmentOpenFlags.ReadOnly : EnvironmentOpenFlags.None)
+                        | (options.SyncWrites ? EnvironmentOpenFlags.None : EnvironmentOpenFlags.NoSync);
+            _env = new LightningEnvironment(path, new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 });
+            _env.Open(flags);
+            (_images, _meta) = OpenDatabases(readOnly);
+        }
+        catch (LightningException e)
+        {
+            _lock?.Dispose();
+            if (e.StatusCode is 13 or 30) // EACCES, EROFS
+                throw new ImageStashException($"cannot open store '{path}': permission denied; choose a folder you can write to, or open it read-only.", e);
+            throw new InvalidDataException($"store '{path}' cannot be opened by LMDB ({e.Message}); is it an LMDB store? Run 'imagestash verify {path}'.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            _lock?.Dispose();
+            throw new ImageStashException($"cannot write to '{path}': permission denied; choose a folder you can write to.", e);
+        }
+        catch
+        {
+            _lock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public string Format => "lmdb";
+
+    /// <inheritdoc />
+    public long Count
+    {
+        get
+        {
+            using var read = BeginRead();
+            return read.Tx.GetEntriesCount(_images);
+        }
+    }
+
+    /// <inheritdoc />
+    public ImageShape? FixedShape => null;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames => _classNames;
+
+    /// <summary>The current map size in bytes (the most the data file may grow to before the next doubling).</summary>
+    public long MapSize => _env.MapSize;
+
+    /// <inheritdoc />
+    public void SetClassNames(IReadOnlyList<string> names)
+    {
+        ThrowIfReadOnly();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(names.ToArray());
+        WriteWithGrowth(json.Length + 4096, tx =>
+        {
+            var rc = tx.Put(_meta, "class_names"u8, json);
+            return rc;
+        });
+        _classNames = [.. names];
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<long> EnumerateIds()
+    {
+        var ids = new List<long>();
+        using var read = BeginRead();
+        using var cursor = read.Tx.CreateCursor(_images);
+        for (var (rc, key, _) = cursor.First(); rc == MDBResultCode.Success; (rc, key, _) = cursor.Next())
+            ids.Add(LmdbRecord.ReadKey(key.AsSpan()));
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public bool TryGetHeader(long id, out ImageHeader header)
+    {
+        using var read = BeginRead();
+        if (!TryGetValue(read.Tx, id, out var value))
+        {
+            header = default;
+            return false;
+        }
+        header = LmdbRecord.Parse(value, id, Path).ToHeader(id);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public ImageHeader Read(long id, Span<byte> pixels)
+    {
+        using var read = BeginRead();
+        if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
+        var record = LmdbRecord.Parse(value, id, Path);
+        if (pixels.Length < record.Shape.ByteCount)
+            throw new ArgumentException($"Image {id} is {record.Shape} ({record.Shape.ByteCount} bytes); the buffer holds {pixels.Length}.", nameof(pixels));
+        LmdbRecord.DecodePixels(record, pixels, id, Path);
+        return record.ToHeader(id);
+    }
+
+    /// <inheritdoc />
+    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    {
+        if (ids.IsEmpty) return;
+        using var read = BeginRead();
+        ImageShape shape = default;
+        int size = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            long id = ids[i];
+            if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
+            var record = LmdbRecord.Parse(value, id, Path);
+            if (i == 0)
+            {
+                shape = record.Shape;
+                size = shape.ByteCount;
+                StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+            }
+            else if (record.Shape != shape) throw ImageStashException.MixedShapes(Path, shape, record.Shape, id);
+            LmdbRecord.DecodePixels(record, pixels.Slice(i * size, size), id, Path);
+            labels[i] = record.Label;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Put(ImageBatch batch, bool overwrite = false)
+    {
+        ThrowIfReadOnly();
+        if (batch.Count == 0) return;
+        var payloads = EncodePayloads(batch);
+        try
+        {
+            long estimate = 0;
+            for (int i = 0; i < batch.Count; i++)
+                estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + PayloadLength(batch, payloads, i) + 64;
+            WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, payloads, overwrite));
+        }
+        finally
+        {
+            if (payloads is not null)
+                foreach (var p in payloads) if (p is not null) ArrayPool<byte>.Shared.Return(p);
+        }
+    }
+
+    /// <summary>Closes the environment and releases the writer's lock.</summary>
+    public void Dispose()
+    {
+        _env.Dispose();
+        _lock?.Dispose();
+        _mapGate.Dispose();
+    }
+
+    private MDBResultCode WriteBatch(LightningTransaction tx, ImageBatch batch, byte[][]? payloads, bool overwrite)
+    {
+        StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryGetValue(tx, id, out _));
+        // Appending ids past the last key takes LMDB's fast path (MDB_APPEND: no tree search, full pages).
+        bool append = IdsAscending(batch) && batch[0].Id > LastId(tx);
+        Span<byte> key = stackalloc byte[LmdbRecord.KeySize];
+        byte[] value = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var header = batch[i];
+                int payloadLength = PayloadLength(batch, payloads, i);
+                int length = LmdbRecord.HeaderSize + LmdbRecord.NameLength(header.Name) + payloadLength;
+                if (value.Length < length)
+                {
+                    ArrayPool<byte>.Shared.Return(value);
+                    value = ArrayPool<byte>.Shared.Rent(length);
+                }
+                var pixels = batch.GetPixels(i);
+                int at = LmdbRecord.WriteHeader(value, header, payloads is null ? PixelEncoding.Raw : PixelEncoding.Png, Crc32.HashToUInt32(pixels));
+                if (payloads is null) pixels.CopyTo(value.AsSpan(at));
+                else payloads[i].AsSpan(0, payloadLength).CopyTo(value.AsSpan(at));
+                LmdbRecord.WriteKey(key, header.Id);
+                var rc = tx.Put(_images, key, value.AsSpan(0, length), append ? PutOptions.AppendData : PutOptions.None);
+                if (rc != MDBResultCode.Success) return rc;
+            }
+            return MDBResultCode.Success;
+        }
+        finally { ArrayPool<byte>.Shared.Return(value); }
+    }
+
+    /// <summary>
+    /// Runs a write transaction, growing the map first when the estimate does not fit, and again (doubling,
+    /// after aborting the transaction) whenever LMDB reports MDB_MAP_FULL. Committed data is never touched
+    /// by a resize: it only happens between transactions.
+    /// </summary>
+    private void WriteWithGrowth(long estimatedBytes, Func<LightningTransaction, MDBResultCode> write)
+    {
+        // Copy-on-write touches branch pages and leaves old pages on the free list: leave twice the room.
+        EnsureRoom(estimatedBytes * 2);
+        for (int attempt = 0; ; attempt++)
+        {
+            MDBResultCode rc;
+            using (var tx = BeginWrite())
+            {
+                rc = write(tx);
+                if (rc == MDBResultCode.Success) rc = tx.Commit();
+                else tx.Abort();
+            }
+            if (rc == MDBResultCode.Success) return;
+            if (rc == MDBResultCode.MapFull && attempt < 40)
+            {
+                Resize(_env.MapSize * 2);
+                continue;
+            }
+            if ((int)rc == 28) // ENOSPC
+                throw StoreChecks.WriteFailed(Path, new IOException("No space left on device", 28));
+            throw new ImageStashException($"writing to store '{Path}' failed: LMDB error {(int)rc} ({rc}); images committed before this batch are kept.");
+        }
+    }
+
+    private LightningTransaction BeginWrite()
+    {
+        try { return _env.BeginTransaction(); }
+        catch (LightningException e) when (e.StatusCode == MdbMapResized)
+        {
+            Resize(0);
+            return _env.BeginTransaction();
+        }
+    }
+
+    private void EnsureRoom(long bytes)
+    {
+        var info = _env.Info;
+        long used = (info.LastPageNumber + 1) * _env.PageSize;
+        long mapSize = _env.MapSize;
+        if (used + bytes <= mapSize) return;
+        long target = mapSize;
+        while (used + bytes > target) target *= 2;
+        Resize(target);
+    }
+
+    private void Resize(long bytes)
+    {
+        _mapGate.EnterWriteLock();
+        try { _env.MapSize = bytes; }
+        finally { _mapGate.ExitWriteLock(); }
+    }
+
+    /// <summary>A read transaction holding the map gate shared; adopts a map another process grew.</summary>
+    private ReadScope BeginRead()
+    {
+        _mapGate.EnterReadLock();
+        try
+        {
+            try { return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), _mapGate); }
+            catch (LightningException e) when (e.StatusCode == MdbMapResized)
+            {
+                _mapGate.ExitReadLock();
+                Resize(0);
+                _mapGate.EnterReadLock();
+                return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), _mapGate);
+            }
+        }
+        catch
+        {
+            _mapGate.ExitReadLock();
+            throw;
+        }
+    }
+
+    private readonly struct ReadScope(LightningTransaction tx, ReaderWriterLockSlim gate) : IDisposable
+    {
+        public LightningTransaction Tx => tx;
+
+        public void Dispose()
+        {
+            tx.Dispose();
+            gate.ExitReadLock();
+        }
+    }
+
+    private bool TryGetValue(LightningTransaction tx, long id, out ReadOnlySpan<byte> value)
+    {
+        Span<byte> key = stackalloc byte[LmdbRecord.KeySize];
+        LmdbRecord.WriteKey(key, id);
+        var (rc, _, v) = tx.Get(_images, key);
+        if (rc == MDBResultCode.Success)
+        {
+            value = v.AsSpan();
+            return true;
+        }
+        if (rc != MDBResultCode.NotFound)
+            throw new InvalidDataException($"store '{Path}': LMDB error {(int)rc} ({rc}) reading id {id}; run 'imagestash verify {Path}'.");
+        value = default;
+        return false;
+    }
+
+    private long LastId(LightningTransaction tx)
+    {
+        using var cursor = tx.CreateCursor(_images);
+        var (rc, key, _) = cursor.Last();
+        return rc == MDBResultCode.Success ? LmdbRecord.ReadKey(key.AsSpan()) : -1;
+    }
+
+    private static bool IdsAscending(ImageBatch batch)
+    {
+        for (int i = 1; i < batch.Count; i++)
+            if (batch[i].Id <= batch[i - 1].Id) return false;
+        return true;
+    }
+
+    /// <summary>PNG-encodes the batch in parallel when the store keeps PNG, else null (raw pixels are copied as they are).</summary>
+    private byte[][]? EncodePayloads(ImageBatch batch)
+    {
+        if (_options.Encoding != PixelEncoding.Png) return null;
+        var payloads = new byte[batch.Count][];
+        Parallel.For(0, batch.Count, i => payloads[i] = PngCodec.Encode(batch.GetPixels(i), batch[i].Shape));
+        return payloads;
+    }
+
+    private static int PayloadLength(ImageBatch batch, byte[][]? payloads, int i) =>
+        payloads is null ? batch[i].Shape.ByteCount : payloads[i].Length;
+
+    private (LightningDatabase Images, LightningDatabase Meta) OpenDatabases(bool readOnly)
+    {
+        using var tx = _env.BeginTransaction(readOnly ? TransactionBeginFlags.ReadOnly : TransactionBeginFlags.None);
+        var config = new DatabaseConfiguration { Flags = readOnly ? DatabaseOpenFlags.None : DatabaseOpenFlags.Create };
+        LightningDatabase images, meta;
+        try
+        {
+            meta = tx.OpenDatabase("meta", config);
+            images = tx.OpenDatabase("images", config);
+        }
+        catch (LightningException e) when (e.StatusCode == (int)MDBResultCode.NotFound)
+        {
+            throw ImageStashException.NotAStore(Path, "ImageStash LMDB (it has no 'images' and 'meta' databases)");
+        }
+        var (rc, _, kind) = tx.Get(meta, "format"u8);
+        if (rc == MDBResultCode.Success)
+        {
+            if (!kind.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(FormatName)))
+                throw ImageStashException.NotAStore(Path, "ImageStash LMDB");
+        }
+        else if (!readOnly)
+        {
+            tx.Put(meta, "format"u8, Encoding.UTF8.GetBytes(FormatName));
+            tx.Put(meta, "version"u8, "1"u8);
+        }
+        var (namesRc, _, names) = tx.Get(meta, "class_names"u8);
+        if (namesRc == MDBResultCode.Success)
+        {
+            try { _classNames = JsonSerializer.Deserialize<string[]>(names.AsSpan()) ?? []; }
+            catch (JsonException e) { throw new InvalidDataException($"store '{Path}': meta 'class_names' is not a JSON list of strings ({e.Message}).", e); }
+        }
+        var commit = tx.Commit();
+        if (commit == MDBResultCode.MapFull) throw new ImageStashException($"store '{Path}' is full and cannot take its metadata.");
+        return (images, meta);
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (_lock is null) throw ImageStashException.ReadOnly(Path);
+    }
+
+    private static string DataFile(string path) => System.IO.Path.Combine(path, "data.mdb");
+
+    private sealed class LmdbProvider : IStoreProvider
+    {
+        public string Format => "lmdb";
+
+        public bool Matches(string path) =>
+            path.TrimEnd('/', '\\').EndsWith(".lmdb", StringComparison.OrdinalIgnoreCase) || File.Exists(DataFile(path));
+
+        public IImageStore Open(string path, StoreOptions options) => new LmdbStore(path, options);
+    }
+}

@@ -1,0 +1,25 @@
+namespace ImageStash.Internal;
+
+/// <summary>
+/// One writer per store, across processes: an exclusive lock on a file inside the store, held while the store is
+/// open for writing. A second writer fails at once with a clear message instead of waiting on the store's own lock.
+/// </summary>
+internal static class WriterLock
+{
+    public const string FileName = "imagestash.lock";
+
+    /// <summary>Takes the lock in <paramref name="directory"/> (the file is created if needed).</summary>
+    /// <exception cref="ImageStashException">Another writer holds it.</exception>
+    public static FileStream Acquire(string directory, string storePath)
+    {
+        try
+        {
+            // .NET takes an exclusive advisory lock (flock) for FileShare.None, which another process also sees.
+            return new FileStream(Path.Combine(directory, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new ImageStashException(ImageStashException.Locked(storePath).Message, e);
+        }
+    }
+}

@@ -186,18 +186,10 @@ public sealed class LmdbStore : IImageStore
         ThrowIfReadOnly();
         if (batch.Count == 0) return;
         var payloads = EncodePayloads(batch);
-        try
-        {
-            long estimate = 0;
-            for (int i = 0; i < batch.Count; i++)
-                estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + PayloadLength(batch, payloads, i) + 64;
-            WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, payloads, overwrite));
-        }
-        finally
-        {
-            if (payloads is not null)
-                foreach (var p in payloads) if (p is not null) ArrayPool<byte>.Shared.Return(p);
-        }
+        long estimate = 0;
+        for (int i = 0; i < batch.Count; i++)
+            estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + PayloadLength(batch, payloads, i) + 64;
+        WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, payloads, overwrite));
     }
 
     /// <summary>Closes the environment and releases the writer's lock.</summary>

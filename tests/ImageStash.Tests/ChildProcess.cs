@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace ImageStash.Tests;
+
+/// <summary>Runs the imagestash CLI or Python as a separate process (for locks, crashes, native failures, interop).</summary>
+public static class ChildProcess
+{
+    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "ImageStash.Cli.dll");
+
+    /// <summary>Debian's python3, which has h5py, lmdb, numpy and PIL from apt (a pyenv python3 on PATH may not).</summary>
+    public static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    public static (int Exit, string Out, string Err) Cli(IDictionary<string, string>? env, params string[] args) =>
+        Run("dotnet", [CliDll, .. args], env);
+
+    public static Process StartCli(params string[] args)
+    {
+        var psi = Info("dotnet", [CliDll, .. args], null);
+        return Process.Start(psi)!;
+    }
+
+    public static (int Exit, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, int timeoutMs = 120_000)
+    {
+        using var p = Process.Start(Info(file, args, env))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo Info(string file, IEnumerable<string> args, IDictionary<string, string>? env)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        if (env is not null)
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+        return psi;
+    }
+}

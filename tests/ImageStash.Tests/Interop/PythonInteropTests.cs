@@ -1,0 +1,73 @@
+namespace ImageStash.Tests.Interop;
+
+/// <summary>
+/// The Python world reads what we write: examples/python/read_store.py (py-lmdb, h5py, PIL, numpy only,
+/// following docs/formats/) must give exactly our pixels and labels. Needs Debian's python3-lmdb, python3-h5py,
+/// python3-numpy and python3-pil, which scripts/deps.sh installs.
+/// </summary>
+public sealed class PythonInteropTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string ReadStoreScript =>
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples/python/read_store.py"));
+
+    /// <summary>Runs read_store.py and returns what it saved, flattened by a second tiny numpy call.</summary>
+    private (byte[] Images, long[] Labels, long[] Ids) ReadWithPython(string store)
+    {
+        string npz = _dir.File("out.npz");
+        var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, [ReadStoreScript, store, npz]);
+        Assert.True(exit == 0, err);
+        string prefix = _dir.File("flat");
+        (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c",
+            $"import numpy as np; d=np.load('{npz}'); d['images'].tofile('{prefix}.images'); d['labels'].astype('<i8').tofile('{prefix}.labels'); d['ids'].astype('<i8').tofile('{prefix}.ids')"]);
+        Assert.True(exit == 0, err);
+        static long[] Longs(string f) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(f)).ToArray();
+        return (File.ReadAllBytes(prefix + ".images"), Longs(prefix + ".labels"), Longs(prefix + ".ids"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores.StoreKinds.All), MemberType = typeof(Stores.StoreKinds))]
+    public void Python_reads_our_store_with_the_standard_modules(string kind)
+    {
+        var records = TestData.CifarRecords().Take(300).ToList();
+        string path = Stores.StoreKinds.PathFor(kind, _dir.Path);
+        using (var store = Stores.StoreKinds.Create(kind, _dir.Path))
+        {
+            using var batch = new ImageBatch();
+            for (int i = 0; i < records.Count; i++) batch.Add(new ImageHeader(i, new ImageShape(32, 32, 3), records[i].Label, $"r{i}"), records[i].Pixels);
+            store.Put(batch);
+        }
+        var (images, labels, ids) = ReadWithPython(path);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), ids);
+        Assert.Equal(records.Select(r => (long)r.Label), labels);
+        Assert.Equal(records.SelectMany(r => r.Pixels), images);
+    }
+
+    [Fact]
+    public void Python_reads_an_lmdb_store_with_png_encoding()
+    {
+        string path = _dir.File("png.lmdb");
+        using var batch = TestData.Batch(20, new ImageShape(10, 12, 4));
+        using (var store = ImageStash.Lmdb.LmdbStore.Provider.Open(path, new StoreOptions { Encoding = PixelEncoding.Png })) store.Put(batch);
+        var (images, _, _) = ReadWithPython(path);
+        Assert.Equal(Enumerable.Range(0, 20).SelectMany(i => batch.GetPixels(i).ToArray()), images);
+    }
+
+    [Fact]
+    public void Mdb_stat_accepts_our_lmdb_file()
+    {
+        string path = _dir.File("s.lmdb");
+        using (var store = ImageStash.Lmdb.LmdbStore.Provider.Open(path, new StoreOptions()))
+        {
+            using var batch = TestData.Batch(50, new ImageShape(32, 32, 3));
+            store.Put(batch);
+        }
+        var (exit, output, err) = ChildProcess.Run("mdb_stat", ["-a", path]);
+        Assert.True(exit == 0, err);
+        Assert.Contains("Status of images", output);
+        Assert.Contains("Entries: 50", output);
+    }
+}

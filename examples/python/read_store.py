@@ -8,7 +8,6 @@ store kinds: an LMDB store (py-lmdb + numpy), an HDF5 store (h5py), a PNG folder
 Needs: python3-lmdb, python3-h5py, python3-numpy, python3-pil (Debian package names).
 """
 import csv
-import json
 import os
 import struct
 import sys
@@ -48,16 +47,19 @@ def read_hdf5(path):
 
     with h5py.File(path, "r") as f:
         # The article's own read code works on our files unchanged:
+        #   images = np.array(f["/images"]).astype("uint8"); labels = np.array(f["/meta"]).astype("uint8")
+        # Here labels keep their full range (/meta is int32 in our files, uint8 in the article's).
         images = np.array(f["/images"]).astype("uint8")
-        labels = np.array(f["/meta"]).astype("uint8")
-        count = len(images)
-        if "count" in f.attrs:  # committed count (rows past it belong to an unfinished append)
-            count = int(f.attrs["count"])
+        labels = np.array(f["/meta"]).astype(np.int64)
+        count = int(f.attrs["count"]) if "count" in f.attrs else len(images)  # rows past it: unfinished append
         ids = np.array(f["/ids"])[:count] if "ids" in f else np.arange(count)
-        if "labels" in f:  # full-range labels (int32); /meta holds them as uint8 like the article
-            labels = np.array(f["/labels"])
+        images, labels = images[:count], labels[:count]
+        if "crc32" in f:
+            crcs = np.array(f["/crc32"])[:count]
+            for i in range(count):
+                assert zlib.crc32(images[i].tobytes()) == int(crcs[i]), f"id {ids[i]}: CRC mismatch"
         order = np.argsort(ids, kind="stable")
-        return [int(i) for i in ids[order]], [int(l) for l in labels[:count][order]], list(images[:count][order])
+        return [int(i) for i in ids[order]], [int(l) for l in labels[order]], list(images[order])
 
 
 def decode_png(data, channels):

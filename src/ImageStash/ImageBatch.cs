@@ -40,6 +40,9 @@ public sealed class ImageBatch : IDisposable
         return _pixels.AsSpan(offset, header.Shape.ByteCount);
     }
 
+    /// <summary>Every image's pixels back to back, in batch order (N×H×W×C when the shapes agree).</summary>
+    internal ReadOnlySpan<byte> AllPixels => _pixels.AsSpan(0, _used);
+
     /// <summary>The pixels of image <paramref name="index"/> as memory, valid until the batch is cleared.</summary>
     public ReadOnlyMemory<byte> GetPixelMemory(int index)
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using ImageStash.Internal;
 
 namespace ImageStash.Lmdb.Internal;
 
@@ -109,6 +110,5 @@ internal static class LmdbRecord
             throw Damaged(path, id, $"pixel CRC32 is {crc:x8} but the record says {record.Crc:x8}");
     }
 
-    public static InvalidDataException Damaged(string path, long id, string what) =>
-        new($"store '{path}': image {id} is damaged ({what}); run 'imagestash verify {path}'.");
+    public static InvalidDataException Damaged(string path, long id, string what) => StoreChecks.Damaged(path, id, what);
 }

@@ -42,6 +42,10 @@ internal static class StoreChecks
             if (batch[i].Shape != shape) throw ImageStashException.ShapeMismatch(path, shape, batch[i].Shape, batch[i].Id);
     }
 
+    /// <summary>The error for a stored image that fails its checks (CRC, header, decode).</summary>
+    public static InvalidDataException Damaged(string path, long id, string what) =>
+        new($"store '{path}': image {id} is damaged ({what}); run 'imagestash verify {path}'.");
+
     /// <summary>Turns an I/O failure during a write into the user-facing error; the store keeps its committed data.</summary>
     public static ImageStashException WriteFailed(string path, IOException e)
     {

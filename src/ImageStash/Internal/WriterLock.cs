@@ -10,12 +10,17 @@ internal static class WriterLock
 
     /// <summary>Takes the lock in <paramref name="directory"/> (the file is created if needed).</summary>
     /// <exception cref="ImageStashException">Another writer holds it.</exception>
-    public static FileStream Acquire(string directory, string storePath)
+    public static FileStream Acquire(string directory, string storePath) =>
+        AcquireFile(Path.Combine(directory, FileName), storePath);
+
+    /// <summary>Takes the lock on the file <paramref name="lockFile"/> (for stores that are one file: a lock beside it).</summary>
+    /// <exception cref="ImageStashException">Another writer holds it.</exception>
+    public static FileStream AcquireFile(string lockFile, string storePath)
     {
         try
         {
             // .NET takes an exclusive advisory lock (flock) for FileShare.None, which another process also sees.
-            return new FileStream(Path.Combine(directory, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {

@@ -137,4 +137,15 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("ImageStashException", err);
         Assert.Contains(" at ", err);
     }
+
+    [Fact]
+    public void Images_of_several_sizes_into_hdf5_suggest_resize_and_keep_what_was_stored()
+    {
+        string store = _dir.File("photos.h5");
+        var (exit, _, err) = CliRunner.Run("import", TestData.ImageFolder, store, "--batch", "1");
+        Assert.Equal(1, exit);
+        string line = OneLine(err);
+        Assert.Matches(@"^imagestash: error: store '.*photos\.h5' holds \d+×\d+×3 images; image 1 is \d+×\d+×3 — import with --resize \d+x\d+ or use an LMDB or PNG store\.$", line);
+        AssertStillHolds(store, 1);
+    }
 }

@@ -71,3 +71,49 @@ public sealed class PythonInteropTests : IDisposable
         Assert.Contains("Entries: 50", output);
     }
 }
+
+/// <summary>h5py, with the Real Python article's own read code, reads our HDF5 files; h5dump accepts them.</summary>
+public sealed class Hdf5InteropTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void The_articles_read_code_gets_our_pixels_and_labels()
+    {
+        string path = _dir.File("cifar.h5");
+        var (exit, _, err) = Cli.CliRunnerProcess.Import(TestData.CifarTarGz, path, "--split", "all");
+        Assert.True(exit == 0, err);
+        string images = _dir.File("images.bin"), labels = _dir.File("labels.bin");
+        // Verbatim from the article's read_many_hdf5, then dumped for comparison.
+        string script = string.Join('\n',
+            "import h5py, numpy as np",
+            $"file = h5py.File('{path}', 'r+')",
+            "images = np.array(file[\"/images\"]).astype(\"uint8\")",
+            "labels = np.array(file[\"/meta\"]).astype(\"uint8\")",
+            $"images.tofile('{images}'); labels.tofile('{labels}')");
+        (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c", script]);
+        Assert.True(exit == 0, err);
+        var records = TestData.CifarRecords();
+        Assert.Equal(records.SelectMany(r => r.Pixels), File.ReadAllBytes(images));
+        Assert.Equal(records.Select(r => (byte)r.Label), File.ReadAllBytes(labels));
+    }
+
+    [Fact]
+    public void H5dump_accepts_our_file()
+    {
+        string path = _dir.File("s.h5");
+        using (var store = ImageStash.Hdf5.Hdf5Store.Provider.Open(path, new StoreOptions()))
+        {
+            using var batch = TestData.Batch(40, new ImageShape(32, 32, 3));
+            store.Put(batch);
+            store.SetClassNames(["a", "b"]);
+        }
+        var (exit, output, err) = ChildProcess.Run("h5dump", ["-H", path]);
+        Assert.True(exit == 0, err);
+        Assert.Contains("DATASET \"images\"", output);
+        Assert.Contains("( 40, 32, 32, 3 ) / ( H5S_UNLIMITED, 32, 32, 3 )", output);
+        Assert.Contains("DATASET \"meta\"", output);
+    }
+}

@@ -3,9 +3,9 @@ namespace ImageStash.Tests.Stores;
 /// <summary>Every store kind the shared suite runs against; a new store adds one line here.</summary>
 public static class StoreKinds
 {
-    public static StoreRegistry Registry { get; } = new(ImageStash.Lmdb.LmdbStore.Provider);
+    public static StoreRegistry Registry { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
 
-    public static TheoryData<string> All => ["png", "lmdb"];
+    public static TheoryData<string> All => ["png", "lmdb", "hdf5"];
 
     /// <summary>A store path of the kind inside <paramref name="dir"/>.</summary>
     public static string PathFor(string kind, string dir, string name = "store") => kind switch

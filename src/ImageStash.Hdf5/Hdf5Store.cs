@@ -1,0 +1,439 @@
+using System.Buffers;
+using System.IO.Hashing;
+using ImageStash.Hdf5.Internal;
+using ImageStash.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace ImageStash.Hdf5;
+
+/// <summary>
+/// The article's HDF5 method in its own layout — <c>/images</c> uint8 (N, H, W, C) and <c>/meta</c> labels (N,) —
+/// so the article's read code works on our files, plus ids, names, CRCs and class names beside them; appendable
+/// (chunked, unlimited first dimension). Written with the HDF Group's libhdf5 (what h5py uses); pixels are read
+/// straight from the file at the chunks' addresses. Layout and guarantees: docs/formats/hdf5.md.
+/// </summary>
+public sealed class Hdf5Store : IImageStore
+{
+    private const int MetaChunkRows = 4096;
+    private const int ChunkBytesTarget = 1 << 20;
+
+    private readonly StoreOptions _options;
+    private readonly FileStream? _lock;
+    private readonly long _file;
+    private readonly long _root;
+    private readonly ReaderWriterLockSlim _gate = new();
+    private readonly List<long> _ids = [];
+    private readonly List<int> _labels = [];
+    private List<uint>? _crcs;
+    private Dictionary<long, int>? _rowOf; // null while ids are first, first+1, … (row = id − first)
+    private long _images = -1, _meta = -1, _idsSet = -1, _names = -1, _crcSet = -1;
+    private ImageShape? _shape;
+    private PixelMap? _map;
+    private SafeFileHandle? _data;
+    private IReadOnlyList<string> _classNames = [];
+    private bool _disposed;
+
+    /// <summary>Opens HDF5 stores: paths ending in .h5 or .hdf5, or files with the HDF5 signature.</summary>
+    public static IStoreProvider Provider { get; } = new Hdf5Provider();
+
+    private Hdf5Store(string path, StoreOptions options)
+    {
+        Path = path;
+        _options = options;
+        H5.EnsureLoaded();
+        if (Directory.Exists(path)) throw ImageStashException.NotAStore(path, "HDF5 (an HDF5 store is one file; this is a folder)");
+        bool exists = File.Exists(path);
+        switch (options.Mode)
+        {
+            case StoreOpenMode.CreateNew when exists: throw ImageStashException.StoreExists(path);
+            case StoreOpenMode.Open or StoreOpenMode.ReadOnly when !exists: throw ImageStashException.StoreNotFound(path);
+        }
+        bool readOnly = options.Mode == StoreOpenMode.ReadOnly;
+        lock (H5.Gate)
+        {
+            if (exists && H5.Fis_hdf5(path) <= 0) throw ImageStashException.NotAStore(path, "HDF5");
+            try
+            {
+                if (!readOnly) _lock = WriterLock.AcquireFile(path + ".lock", path);
+                long fapl = H5.Check(H5.Pcreate(H5.FILE_ACCESS), "H5Pcreate", path);
+                try
+                {
+                    // HDF5's own flock would refuse readers while we write; our lock file keeps out second writers.
+                    try { H5.Pset_file_locking(fapl, false, true); } catch (EntryPointNotFoundException) { }
+                    _file = exists
+                        ? H5.Fopen(path, readOnly ? H5.F_ACC_RDONLY : H5.F_ACC_RDWR, fapl)
+                        : H5.Fcreate(path, H5.F_ACC_EXCL, H5.P_DEFAULT, fapl);
+                }
+                finally { H5.Pclose(fapl); }
+                if (_file < 0)
+                {
+                    if (!exists && !CanWriteBeside(path))
+                        throw new ImageStashException($"cannot create '{path}': permission denied; choose a folder you can write to.");
+                    throw new InvalidDataException($"'{path}': HDF5 cannot open the file; it may be damaged, or locked by another program.");
+                }
+                _root = H5.Check(H5.Gopen2(_file, "/", H5.P_DEFAULT), "H5Gopen2", path);
+                Load();
+            }
+            catch
+            {
+                CloseHandles();
+                _lock?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public string Format => "hdf5";
+
+    /// <inheritdoc />
+    public long Count
+    {
+        get
+        {
+            _gate.EnterReadLock();
+            try { return _ids.Count; }
+            finally { _gate.ExitReadLock(); }
+        }
+    }
+
+    /// <inheritdoc />
+    public ImageShape? FixedShape => _shape;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames => _classNames;
+
+    /// <summary>Whether pixels are read straight from the file (uncompressed layout) rather than through libhdf5.</summary>
+    internal bool DirectReads => _map is not null;
+
+    /// <inheritdoc />
+    public void SetClassNames(IReadOnlyList<string> names)
+    {
+        ThrowIfReadOnly();
+        lock (H5.Gate)
+        {
+            H5Util.WriteStringsAttribute(_root, "class_names", names, Path);
+            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+        }
+        _classNames = [.. names];
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<long> EnumerateIds()
+    {
+        _gate.EnterReadLock();
+        try { return _rowOf is null ? [.. _ids] : _ids.Order().ToArray(); }
+        finally { _gate.ExitReadLock(); }
+    }
+
+    /// <inheritdoc />
+    public bool TryGetHeader(long id, out ImageHeader header)
+    {
+        _gate.EnterReadLock();
+        try
+        {
+            if (!TryRow(id, out int row))
+            {
+                header = default;
+                return false;
+            }
+            string? name = null;
+            if (_names >= 0)
+                lock (H5.Gate) name = H5Util.ReadString(_names, (ulong)row, Path);
+            header = new ImageHeader(id, _shape!.Value, _labels[row], string.IsNullOrEmpty(name) ? null : name);
+            return true;
+        }
+        finally { _gate.ExitReadLock(); }
+    }
+
+    /// <inheritdoc />
+    public ImageHeader Read(long id, Span<byte> pixels)
+    {
+        if (!TryGetHeader(id, out var header)) throw ImageStashException.MissingId(Path, id);
+        if (pixels.Length < header.Shape.ByteCount)
+            throw new ArgumentException($"Image {id} is {header.Shape} ({header.Shape.ByteCount} bytes); the buffer holds {pixels.Length}.", nameof(pixels));
+        Span<int> label = stackalloc int[1];
+        ReadMany([id], pixels, label);
+        return header;
+    }
+
+    /// <inheritdoc />
+    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    {
+        if (ids.IsEmpty) return;
+        _gate.EnterReadLock();
+        try
+        {
+            var shape = _shape ?? throw ImageStashException.MissingId(Path, ids[0]);
+            StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+            int size = shape.ByteCount;
+            // Consecutive rows are read with one call; a shuffled request costs one read per image.
+            for (int i = 0; i < ids.Length;)
+            {
+                if (!TryRow(ids[i], out int row)) throw ImageStashException.MissingId(Path, ids[i]);
+                int run = 1;
+                while (i + run < ids.Length && TryRow(ids[i + run], out int next) && next == row + run) run++;
+                ReadRows(row, run, pixels.Slice(i * size, run * size));
+                for (int k = 0; k < run; k++)
+                {
+                    labels[i + k] = _labels[row + k];
+                    if (_crcs is not null)
+                    {
+                        uint crc = Crc32.HashToUInt32(pixels.Slice((i + k) * size, size));
+                        if (crc != _crcs[row + k])
+                            throw StoreChecks.Damaged(Path, ids[i + k], $"pixel CRC32 is {crc:x8} but /crc32 says {_crcs[row + k]:x8}");
+                    }
+                }
+                i += run;
+            }
+        }
+        finally { _gate.ExitReadLock(); }
+    }
+
+    /// <inheritdoc />
+    public unsafe void Put(ImageBatch batch, bool overwrite = false)
+    {
+        ThrowIfReadOnly();
+        if (batch.Count == 0) return;
+        var shape = _shape ?? batch[0].Shape;
+        StoreChecks.CheckShapes(batch, shape, Path);
+        _gate.EnterWriteLock();
+        try
+        {
+            var replaced = StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryRow(id, out _));
+            lock (H5.Gate)
+            {
+                if (_images < 0) CreateDatasets(shape);
+                WriteBatch(batch, replaced, shape);
+            }
+        }
+        finally { _gate.ExitWriteLock(); }
+    }
+
+    /// <summary>Closes the file and releases the writer's lock.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        lock (H5.Gate) CloseHandles();
+        _data?.Dispose();
+        if (_lock is not null)
+        {
+            // Removed while still held, so no other process can be waiting on this very file.
+            try { File.Delete(_lock.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            _lock.Dispose();
+        }
+        _gate.Dispose();
+    }
+
+    private unsafe void WriteBatch(ImageBatch batch, HashSet<long> replaced, ImageShape shape)
+    {
+        int size = shape.ByteCount;
+        int oldCount = _ids.Count;
+        var fresh = Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
+        int newCount = oldCount + fresh.Length;
+        var crcs = new uint[batch.Count];
+        for (int i = 0; i < batch.Count; i++) crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i));
+        try
+        {
+            if (fresh.Length > 0)
+            {
+                if (!H5Util.Extendible(_images, Path))
+                    throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
+                foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _names }) H5Util.Extend(set, (ulong)newCount, Path);
+                byte[]? gathered = null;
+                try
+                {
+                    ReadOnlySpan<byte> pixels;
+                    if (fresh.Length == batch.Count) pixels = batch.AllPixels;
+                    else
+                    {
+                        gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
+                        for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
+                        pixels = gathered.AsSpan(0, fresh.Length * size);
+                    }
+                    fixed (byte* p = pixels) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)oldCount, (ulong)fresh.Length, p, write: true, Path);
+                }
+                finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
+                var labels = fresh.Select(i => batch[i].Label).ToArray();
+                var ids = fresh.Select(i => batch[i].Id).ToArray();
+                var freshCrcs = fresh.Select(i => crcs[i]).ToArray();
+                fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)oldCount, (ulong)fresh.Length, l, write: true, Path);
+                fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
+                fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
+                H5Util.WriteStrings(_names, (ulong)oldCount, fresh.Select(i => batch[i].Name).ToArray(), Path);
+            }
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (!replaced.Contains(batch[i].Id)) continue;
+                TryRow(batch[i].Id, out int row);
+                fixed (byte* p = batch.GetPixels(i)) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, 1, p, write: true, Path);
+                int label = batch[i].Label;
+                uint crc = crcs[i];
+                H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
+                H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
+                H5Util.WriteStrings(_names, (ulong)row, [batch[i].Name], Path);
+                _labels[row] = label;
+                _crcs![row] = crc;
+            }
+            // The committed count is written last: rows past it belong to an append that did not finish.
+            H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
+            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ImageStashException($"writing to store '{Path}' failed ({e.Message}); images committed before this batch are kept — check free disk space and run the import again.", e);
+        }
+        if (_options.SyncWrites)
+        {
+            using var sync = File.OpenHandle(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            RandomAccess.FlushToDisk(sync);
+        }
+        foreach (int i in fresh)
+        {
+            _ids.Add(batch[i].Id);
+            _labels.Add(batch[i].Label);
+            _crcs!.Add(crcs[i]);
+        }
+        UpdateRowIndex(oldCount);
+        _map = PixelMap.Build(_images, shape, _ids.Count, Path, _map);
+    }
+
+    private void CreateDatasets(ImageShape shape)
+    {
+        ulong chunkRows = (ulong)Math.Clamp(ChunkBytesTarget / shape.ByteCount, 1, 4096);
+        _images = H5Util.CreateExtendible(_file, "images", H5.STD_U8LE, [(ulong)shape.Height, (ulong)shape.Width, (ulong)shape.Channels], chunkRows, Path);
+        _meta = H5Util.CreateExtendible(_file, "meta", H5.STD_I32LE, [], MetaChunkRows, Path);
+        _idsSet = H5Util.CreateExtendible(_file, "ids", H5.STD_I64LE, [], MetaChunkRows, Path);
+        _crcSet = H5Util.CreateExtendible(_file, "crc32", H5.STD_U32LE, [], MetaChunkRows, Path);
+        long stringType = H5Util.VariableStringType();
+        try { _names = H5Util.CreateExtendible(_file, "names", stringType, [], 1024, Path); }
+        finally { H5.Tclose(stringType); }
+        _crcs = [];
+        _shape = shape;
+    }
+
+    private void Load()
+    {
+        _classNames = H5Util.ReadStringsAttribute(_root, "class_names", Path) ?? [];
+        if (H5.Lexists(_file, "images", H5.P_DEFAULT) <= 0) return;
+        _images = OpenDataset("images");
+        var dims = H5Util.Dims(_images, Path);
+        long type = H5.Dget_type(_images);
+        nuint elementSize = H5.Tget_size(type);
+        H5.Tclose(type);
+        if (dims.Length is not (3 or 4) || elementSize != 1 || dims.Skip(1).Any(d => d is < 1 or > ImageShape.MaxSide) || (dims.Length == 4 && dims[3] is not (1 or 3 or 4)))
+            throw new ImageStashException($"'{Path}': /images is {string.Join('×', dims)} of {elementSize}-byte elements; ImageStash reads uint8 (N, H, W, C) with C = 1, 3 or 4.");
+        _shape = new ImageShape((int)dims[1], (int)dims[2], dims.Length == 4 ? (int)dims[3] : 1);
+        long rows = (long)dims[0];
+        long count = Math.Min(H5Util.ReadInt64Attribute(_root, "count", Path) ?? rows, rows);
+        if (H5.Lexists(_file, "meta", H5.P_DEFAULT) > 0)
+        {
+            _meta = OpenDataset("meta");
+            if ((long)H5Util.Dims(_meta, Path)[0] < count) throw new InvalidDataException($"'{Path}': /meta has fewer labels than /images has images.");
+            _labels.AddRange(H5Util.ReadVector<int>(_meta, H5.NATIVE_INT32, (ulong)count, Path));
+        }
+        else _labels.AddRange(new int[count]);
+        if (H5.Lexists(_file, "ids", H5.P_DEFAULT) > 0)
+        {
+            _idsSet = OpenDataset("ids");
+            _ids.AddRange(H5Util.ReadVector<long>(_idsSet, H5.NATIVE_INT64, (ulong)count, Path));
+        }
+        else for (long i = 0; i < count; i++) _ids.Add(i);
+        if (H5.Lexists(_file, "crc32", H5.P_DEFAULT) > 0)
+        {
+            _crcSet = OpenDataset("crc32");
+            _crcs = [.. H5Util.ReadVector<uint>(_crcSet, H5.NATIVE_UINT32, (ulong)count, Path)];
+        }
+        if (H5.Lexists(_file, "names", H5.P_DEFAULT) > 0) _names = OpenDataset("names");
+        UpdateRowIndex(0);
+        _map = PixelMap.Build(_images, _shape.Value, count, Path, null);
+    }
+
+    private long OpenDataset(string name)
+    {
+        long dapl = H5.Pcreate(H5.DATASET_ACCESS);
+        // A cache of several chunks lets a batch that straddles chunks be written without re-reading them.
+        H5.Pset_chunk_cache(dapl, 521, 16 << 20, 1.0);
+        try { return H5.Check(H5.Dopen2(_file, name, dapl), $"H5Dopen2 {name}", Path); }
+        finally { H5.Pclose(dapl); }
+    }
+
+    private void UpdateRowIndex(int from)
+    {
+        if (_rowOf is null)
+        {
+            bool contiguous = true;
+            for (int r = Math.Max(from, 1); r < _ids.Count && contiguous; r++) contiguous = _ids[r] == _ids[0] + r;
+            if (contiguous) return;
+            _rowOf = new Dictionary<long, int>(_ids.Count);
+            from = 0;
+        }
+        for (int r = from; r < _ids.Count; r++) _rowOf[_ids[r]] = r;
+    }
+
+    private bool TryRow(long id, out int row)
+    {
+        if (_rowOf is not null) return _rowOf.TryGetValue(id, out row);
+        long r = _ids.Count == 0 ? -1 : id - _ids[0];
+        row = (int)r;
+        return r >= 0 && r < _ids.Count;
+    }
+
+    private unsafe void ReadRows(int row, int count, Span<byte> destination)
+    {
+        if (_map is { } map)
+        {
+            var data = LazyInitializer.EnsureInitialized(ref _data, () => File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            map.Read(data, row, count, destination, Path);
+            return;
+        }
+        lock (H5.Gate)
+            fixed (byte* p = destination) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, (ulong)count, p, write: false, Path);
+    }
+
+    private void CloseHandles()
+    {
+        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _names }) if (set >= 0) H5.Dclose(set);
+        if (_root > 0) H5.Gclose(_root);
+        if (_file > 0) H5.Fclose(_file);
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (_lock is null) throw ImageStashException.ReadOnly(Path);
+    }
+
+    private static bool CanWriteBeside(string path)
+    {
+        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        try
+        {
+            using var probe = File.Create(System.IO.Path.Combine(dir, $".imagestash-probe-{Environment.ProcessId}"), 1, FileOptions.DeleteOnClose);
+            return true;
+        }
+        catch (UnauthorizedAccessException) { return false; }
+        catch (IOException) { return false; }
+    }
+
+    private sealed class Hdf5Provider : IStoreProvider
+    {
+        private static readonly byte[] Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
+
+        public string Format => "hdf5";
+
+        public bool Matches(string path)
+        {
+            if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase)) return true;
+            if (!File.Exists(path)) return false;
+            Span<byte> head = stackalloc byte[8];
+            using var f = File.OpenHandle(path);
+            return RandomAccess.Read(f, head, 0) == 8 && head.SequenceEqual(Signature);
+        }
+
+        public IImageStore Open(string path, StoreOptions options) => new Hdf5Store(path, options);
+    }
+}

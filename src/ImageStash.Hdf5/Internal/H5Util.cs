@@ -1,0 +1,230 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ImageStash.Hdf5.Internal;
+
+/// <summary>Dataset and attribute helpers over <see cref="H5"/>. Callers hold <see cref="H5.Gate"/>.</summary>
+internal static unsafe class H5Util
+{
+    /// <summary>Whether the first dimension can grow (maxshape None in h5py terms).</summary>
+    public static bool Extendible(long dataset, string path)
+    {
+        long space = H5.Check(H5.Dget_space(dataset), "H5Dget_space", path);
+        try
+        {
+            int rank = (int)H5.Check(H5.Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims", path);
+            var dims = stackalloc ulong[rank];
+            var max = stackalloc ulong[rank];
+            H5.Check(H5.Sget_simple_extent_dims(space, dims, max), "H5Sget_simple_extent_dims", path);
+            return max[0] == H5.S_UNLIMITED;
+        }
+        finally { H5.Sclose(space); }
+    }
+
+    public static ulong[] Dims(long dataset, string path)
+    {
+        long space = H5.Check(H5.Dget_space(dataset), "H5Dget_space", path);
+        try
+        {
+            int rank = (int)H5.Check(H5.Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims", path);
+            var dims = new ulong[rank];
+            fixed (ulong* d = dims) H5.Check(H5.Sget_simple_extent_dims(space, d, null), "H5Sget_simple_extent_dims", path);
+            return dims;
+        }
+        finally { H5.Sclose(space); }
+    }
+
+    /// <summary>Creates an extendible dataset of shape (0, rest…) chunked by (chunkRows, rest…).</summary>
+    public static long CreateExtendible(long file, string name, long fileType, ReadOnlySpan<ulong> rest, ulong chunkRows, string path)
+    {
+        int rank = 1 + rest.Length;
+        var dims = stackalloc ulong[rank];
+        var max = stackalloc ulong[rank];
+        var chunk = stackalloc ulong[rank];
+        dims[0] = 0; max[0] = H5.S_UNLIMITED; chunk[0] = chunkRows;
+        for (int i = 0; i < rest.Length; i++) dims[i + 1] = max[i + 1] = chunk[i + 1] = rest[i];
+        long space = H5.Check(H5.Screate_simple(rank, dims, max), "H5Screate_simple", path);
+        long dcpl = H5.Check(H5.Pcreate(H5.DATASET_CREATE), "H5Pcreate", path);
+        try
+        {
+            H5.Check(H5.Pset_chunk(dcpl, rank, chunk), "H5Pset_chunk", path);
+            return H5.Check(H5.Dcreate2(file, name, fileType, space, H5.P_DEFAULT, dcpl, H5.P_DEFAULT), $"H5Dcreate2 {name}", path);
+        }
+        finally
+        {
+            H5.Pclose(dcpl);
+            H5.Sclose(space);
+        }
+    }
+
+    /// <summary>Grows the first dimension of a dataset to <paramref name="rows"/>.</summary>
+    public static void Extend(long dataset, ulong rows, string path)
+    {
+        var dims = Dims(dataset, path);
+        dims[0] = rows;
+        fixed (ulong* d = dims) H5.Check(H5.Dset_extent(dataset, d), "H5Dset_extent", path);
+    }
+
+    /// <summary>Writes or reads rows [start, start+count) of a dataset from/to a contiguous buffer.</summary>
+    public static void Rows(long dataset, long memType, ulong start, ulong count, void* buffer, bool write, string path)
+    {
+        var dims = Dims(dataset, path);
+        int rank = dims.Length;
+        var offset = stackalloc ulong[rank];
+        var size = stackalloc ulong[rank];
+        offset[0] = start; size[0] = count;
+        for (int i = 1; i < rank; i++) { offset[i] = 0; size[i] = dims[i]; }
+        long fileSpace = H5.Check(H5.Dget_space(dataset), "H5Dget_space", path);
+        long memSpace = H5.Check(H5.Screate_simple(rank, size, null), "H5Screate_simple", path);
+        try
+        {
+            H5.Check(H5.Sselect_hyperslab(fileSpace, H5.S_SELECT_SET, offset, null, size, null), "H5Sselect_hyperslab", path);
+            if (write) H5.Check(H5.Dwrite(dataset, memType, memSpace, fileSpace, H5.P_DEFAULT, buffer), "H5Dwrite", path);
+            else H5.Check(H5.Dread(dataset, memType, memSpace, fileSpace, H5.P_DEFAULT, buffer), "H5Dread", path);
+        }
+        finally
+        {
+            H5.Sclose(memSpace);
+            H5.Sclose(fileSpace);
+        }
+    }
+
+    /// <summary>Reads the first <paramref name="count"/> elements of a 1-D dataset, converted to the memory type.</summary>
+    public static T[] ReadVector<T>(long dataset, long memType, ulong count, string path) where T : unmanaged
+    {
+        var values = new T[count];
+        if (count > 0)
+            fixed (T* p = values) Rows(dataset, memType, 0, count, p, write: false, path);
+        return values;
+    }
+
+    public static long VariableStringType()
+    {
+        long type = H5.Tcopy(H5.C_S1);
+        H5.Tset_size(type, H5.T_VARIABLE);
+        H5.Tset_cset(type, H5.T_CSET_UTF8);
+        return type;
+    }
+
+    /// <summary>Writes strings (null becomes "") into rows [start, start+n) of a 1-D variable-length string dataset.</summary>
+    public static void WriteStrings(long dataset, ulong start, IReadOnlyList<string?> values, string path)
+    {
+        var pointers = new IntPtr[values.Count];
+        long type = VariableStringType();
+        try
+        {
+            for (int i = 0; i < values.Count; i++) pointers[i] = Marshal.StringToCoTaskMemUTF8(values[i] ?? "");
+            fixed (IntPtr* p = pointers) Rows(dataset, type, start, (ulong)values.Count, p, write: true, path);
+        }
+        finally
+        {
+            foreach (var p in pointers) if (p != IntPtr.Zero) Marshal.FreeCoTaskMem(p);
+            H5.Tclose(type);
+        }
+    }
+
+    /// <summary>Reads one row of a 1-D variable-length string dataset.</summary>
+    public static string ReadString(long dataset, ulong row, string path)
+    {
+        long type = VariableStringType();
+        IntPtr text = IntPtr.Zero;
+        try
+        {
+            Rows(dataset, type, row, 1, &text, write: false, path);
+            return Marshal.PtrToStringUTF8(text) ?? "";
+        }
+        finally
+        {
+            if (text != IntPtr.Zero)
+            {
+                ulong one = 1;
+                long space = H5.Screate_simple(1, &one, null);
+                H5.Dvlen_reclaim(type, space, H5.P_DEFAULT, &text);
+                H5.Sclose(space);
+            }
+            H5.Tclose(type);
+        }
+    }
+
+    /// <summary>Replaces an attribute with a 1-D array of UTF-8 variable-length strings (h5py reads it as a list of str).</summary>
+    public static void WriteStringsAttribute(long obj, string name, IReadOnlyList<string> values, string path)
+    {
+        if (H5.Aexists(obj, name) > 0) H5.Check(H5.Adelete(obj, name), "H5Adelete", path);
+        ulong n = (ulong)values.Count;
+        long type = VariableStringType();
+        long space = H5.Screate_simple(1, &n, null);
+        var pointers = values.Select(v => Marshal.StringToCoTaskMemUTF8(v)).ToArray();
+        try
+        {
+            long attr = H5.Check(H5.Acreate2(obj, name, type, space, H5.P_DEFAULT, H5.P_DEFAULT), $"H5Acreate2 {name}", path);
+            try { fixed (IntPtr* p = pointers) H5.Check(H5.Awrite(attr, type, p), "H5Awrite", path); }
+            finally { H5.Aclose(attr); }
+        }
+        finally
+        {
+            foreach (var p in pointers) Marshal.FreeCoTaskMem(p);
+            H5.Sclose(space);
+            H5.Tclose(type);
+        }
+    }
+
+    public static string[]? ReadStringsAttribute(long obj, string name, string path)
+    {
+        if (H5.Aexists(obj, name) <= 0) return null;
+        long attr = H5.Check(H5.Aopen(obj, name, H5.P_DEFAULT), "H5Aopen", path);
+        long space = H5.Aget_space(attr);
+        long fileType = H5.Aget_type(attr);
+        long type = VariableStringType();
+        try
+        {
+            if (H5.Tget_class(fileType) != H5.T_STRING || H5.Tis_variable_str(fileType) <= 0) return null;
+            int rank = H5.Sget_simple_extent_ndims(space);
+            ulong n = 1;
+            if (rank == 1) H5.Sget_simple_extent_dims(space, &n, null);
+            var pointers = new IntPtr[n];
+            fixed (IntPtr* p = pointers)
+            {
+                H5.Check(H5.Aread(attr, type, p), "H5Aread", path);
+                var result = pointers.Select(x => Marshal.PtrToStringUTF8(x) ?? "").ToArray();
+                H5.Dvlen_reclaim(type, space, H5.P_DEFAULT, p);
+                return result;
+            }
+        }
+        finally
+        {
+            H5.Tclose(type);
+            H5.Tclose(fileType);
+            H5.Sclose(space);
+            H5.Aclose(attr);
+        }
+    }
+
+    public static void WriteInt64Attribute(long obj, string name, long value, string path)
+    {
+        long attr;
+        if (H5.Aexists(obj, name) > 0) attr = H5.Check(H5.Aopen(obj, name, H5.P_DEFAULT), "H5Aopen", path);
+        else
+        {
+            long space = H5.Screate(0 /* H5S_SCALAR */);
+            attr = H5.Check(H5.Acreate2(obj, name, H5.STD_I64LE, space, H5.P_DEFAULT, H5.P_DEFAULT), $"H5Acreate2 {name}", path);
+            H5.Sclose(space);
+        }
+        try { H5.Check(H5.Awrite(attr, H5.NATIVE_INT64, &value), "H5Awrite", path); }
+        finally { H5.Aclose(attr); }
+    }
+
+    public static long? ReadInt64Attribute(long obj, string name, string path)
+    {
+        if (H5.Aexists(obj, name) <= 0) return null;
+        long attr = H5.Check(H5.Aopen(obj, name, H5.P_DEFAULT), "H5Aopen", path);
+        try
+        {
+            long value;
+            H5.Check(H5.Aread(attr, H5.NATIVE_INT64, &value), "H5Aread", path);
+            return value;
+        }
+        finally { H5.Aclose(attr); }
+    }
+
+    public static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+}

@@ -1,0 +1,102 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace ImageStash.Hdf5.Internal;
+
+/// <summary>
+/// Where each row of an uncompressed <c>/images</c> dataset sits in the file: one base address (contiguous
+/// layout, as h5py writes by default) or one address per chunk (chunked, as ImageStash writes). With it, pixels
+/// are read with plain positioned reads — no libhdf5 call, no global lock, any number of threads.
+/// </summary>
+internal sealed class PixelMap
+{
+    private readonly int _rowBytes;
+    private readonly long _rowsPerChunk; // 0 for contiguous
+    private readonly List<long> _addresses;
+
+    private PixelMap(int rowBytes, long rowsPerChunk, List<long> addresses)
+    {
+        _rowBytes = rowBytes;
+        _rowsPerChunk = rowsPerChunk;
+        _addresses = addresses;
+    }
+
+    /// <summary>
+    /// Maps the first <paramref name="rows"/> rows, reusing <paramref name="previous"/>'s complete chunks; null when
+    /// the layout needs libhdf5 to read (filters, chunks not spanning whole images, unallocated storage).
+    /// Caller holds <see cref="H5.Gate"/>.
+    /// </summary>
+    public static unsafe PixelMap? Build(long dataset, ImageShape shape, long rows, string path, PixelMap? previous)
+    {
+        long dcpl = H5.Check(H5.Dget_create_plist(dataset), "H5Dget_create_plist", path);
+        try
+        {
+            if (H5.Pget_nfilters(dcpl) > 0) return null;
+            int layout = H5.Pget_layout(dcpl);
+            if (layout == H5.D_CONTIGUOUS)
+            {
+                ulong address = H5.Dget_offset(dataset);
+                if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(shape.ByteCount, 0, [0]) : null;
+                return new PixelMap(shape.ByteCount, 0, [(long)address]);
+            }
+            if (layout != H5.D_CHUNKED) return null;
+            var dims = H5Util.Dims(dataset, path);
+            var chunk = new ulong[dims.Length];
+            fixed (ulong* c = chunk) H5.Check(H5.Pget_chunk(dcpl, chunk.Length, c), "H5Pget_chunk", path);
+            for (int i = 1; i < dims.Length; i++) if (chunk[i] != dims[i]) return null;
+            long perChunk = (long)chunk[0];
+            long chunks = (rows + perChunk - 1) / perChunk;
+            // Every chunk before the last complete one keeps its address; the last (partial) one is asked again.
+            var addresses = previous is { _rowsPerChunk: > 0 } p && p._rowsPerChunk == perChunk
+                ? p._addresses.Take(Math.Max(0, p._addresses.Count - 1)).ToList()
+                : new List<long>((int)chunks);
+            var offset = stackalloc ulong[dims.Length];
+            for (long k = addresses.Count; k < chunks; k++)
+            {
+                offset[0] = (ulong)(k * perChunk);
+                for (int i = 1; i < dims.Length; i++) offset[i] = 0;
+                uint mask;
+                ulong address, size;
+                if (H5.Dget_chunk_info_by_coord(dataset, offset, &mask, &address, &size) < 0 || address == H5.HADDR_UNDEF) return null;
+                addresses.Add((long)address);
+            }
+            return new PixelMap(shape.ByteCount, perChunk, addresses);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null; // libhdf5 older than 1.10.5: read through H5Dread
+        }
+        finally { H5.Pclose(dcpl); }
+    }
+
+    /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per chunk touched.</summary>
+    public void Read(SafeFileHandle file, int row, int count, Span<byte> destination, string path)
+    {
+        while (count > 0)
+        {
+            long fileOffset;
+            int take;
+            if (_rowsPerChunk == 0)
+            {
+                fileOffset = _addresses[0] + (long)row * _rowBytes;
+                take = count;
+            }
+            else
+            {
+                long k = row / _rowsPerChunk, within = row % _rowsPerChunk;
+                fileOffset = _addresses[(int)k] + within * _rowBytes;
+                take = (int)Math.Min(count, _rowsPerChunk - within);
+            }
+            var part = destination[..(take * _rowBytes)];
+            int done = 0;
+            while (done < part.Length)
+            {
+                int n = RandomAccess.Read(file, part[done..], fileOffset + done);
+                if (n == 0) throw new InvalidDataException($"'{path}' ends early: row {row} at byte {fileOffset + done} is past the end of the file; the file is truncated.");
+                done += n;
+            }
+            destination = destination[part.Length..];
+            row += take;
+            count -= take;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text;
+using ImageStash.Bench;
+
+namespace ImageStash.Reporting.Internal;
+
+/// <summary>report.md: the answer first (a short conclusion drawn from the figures), then the tables and plots.</summary>
+internal static class ReportWriter
+{
+    public static string Write(BenchResults results, IReadOnlyList<string> plotFiles)
+    {
+        var md = new StringBuilder();
+        var stores = results.Stores;
+        int top = results.Counts.Count > 0 ? results.Counts.Max() : 1;
+        md.AppendLine("# ImageStash bench: which store for lots of images?").AppendLine();
+        md.AppendLine($"{results.Source}, {results.Shape} images; median of {results.Repeat} timed run(s) after a warm-up; " +
+                      (results.Sync ? "writes fsync'ed before the clock stops." : "page cache warm, writes not fsync'ed (`--sync` for durable-write figures)."))
+          .AppendLine();
+
+        md.AppendLine("## Conclusion").AppendLine();
+        foreach (string line in Conclusions(results, stores, top)) md.AppendLine($"- {line}");
+        md.AppendLine();
+
+        md.AppendLine($"## At {top:N0} images").AppendLine();
+        md.AppendLine("| store | store many (s) | read many (s) | read images/s | store × limit | read × limit | on disk (MB) | read one (ms) |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string store in stores)
+        {
+            var w = results.Find(store, StoreBenchmark.StoreMany, top);
+            var r = results.Find(store, StoreBenchmark.ReadMany, top);
+            var one = results.Find(store, StoreBenchmark.ReadSingle, 1);
+            md.AppendLine($"| {store} | {S(w?.MedianSeconds)} | {S(r?.MedianSeconds)} | {N(r?.ImagesPerSecond)} | {X(w?.MultipleOfLimit)} | {X(r?.MultipleOfLimit)} | {Mb(w?.DiskAllocated)} | {Ms(one?.MedianSeconds)} |");
+        }
+        var lw = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.WriteSequential, top);
+        var lr = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.ReadSequential, top);
+        var lm = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.Memcpy, top);
+        md.AppendLine($"| *limit: one sequential file* | {S(lw?.MedianSeconds)} | {S(lr?.MedianSeconds)} | {N(lr?.ImagesPerSecond)} | 1.0× | 1.0× | {Mb(lw?.DiskAllocated)} | |");
+        md.AppendLine($"| *limit: memcpy* | | {S(lm?.MedianSeconds)} | {N(lm?.ImagesPerSecond)} | | | | |");
+        md.AppendLine();
+
+        md.AppendLine("## Plots").AppendLine();
+        foreach (string png in plotFiles.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+            md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({Path.GetFileName(png)})").AppendLine();
+
+        md.AppendLine("## All figures").AppendLine();
+        md.AppendLine("Seconds are medians (min–max); × limit divides by the limit row of the same count: sequential write for stores, sequential read for reads.").AppendLine();
+        md.AppendLine("| store | operation | count | seconds | min–max | images/s | MB/s | × limit | on disk (MB) |");
+        md.AppendLine("|---|---|---:|---:|---|---:|---:|---:|---:|");
+        foreach (var r in results.Rows)
+            md.AppendLine($"| {r.Store} | {r.Operation} | {r.Count:N0} | {S(r.MedianSeconds)} | {S(r.MinSeconds)}–{S(r.MaxSeconds)} | {N(r.ImagesPerSecond)} | {N(r.MegabytesPerSecond)} | {X(r.MultipleOfLimit)} | {Mb(r.DiskAllocated)} |");
+        md.AppendLine();
+
+        var m = results.Machine;
+        md.AppendLine("## Machine").AppendLine();
+        md.AppendLine($"- CPU: {m.Cpu}, {m.Cores} logical cores");
+        md.AppendLine($"- memory: {m.MemoryBytes / (double)(1L << 30):F1} GiB");
+        md.AppendLine($"- OS: {m.OperatingSystem}; {m.DotNet}");
+        md.AppendLine($"- stores written to: {m.FileSystem}");
+        md.AppendLine($"- run started {results.StartedUtc:yyyy-MM-dd HH:mm} UTC");
+        return md.ToString();
+    }
+
+    private static IEnumerable<string> Conclusions(BenchResults results, IReadOnlyList<string> stores, int top)
+    {
+        BenchRow? Best(string op, Func<BenchRow, double> key) =>
+            stores.Select(s => results.Find(s, op, top)).OfType<BenchRow>().OrderBy(key).FirstOrDefault();
+        string Next(string op, BenchRow best, Func<BenchRow, double> key)
+        {
+            var second = stores.Where(s => s != best.Store).Select(s => results.Find(s, op, top)).OfType<BenchRow>().OrderBy(key).FirstOrDefault();
+            return second is null ? "" : $", {key(second) / Math.Max(key(best), 1e-12):F1}× ahead of {second.Store}";
+        }
+        if (Best(StoreBenchmark.ReadMany, r => r.MedianSeconds) is { } read)
+            yield return $"**Fastest to read {top:N0} images: {read.Store}**, {S(read.MedianSeconds)} s ({N(read.ImagesPerSecond)} images/s{Next(StoreBenchmark.ReadMany, read, r => r.MedianSeconds)}); " +
+                         $"that is {X(read.MultipleOfLimit)} the time of reading the same bytes from one sequential file.";
+        if (Best(StoreBenchmark.StoreMany, r => r.MedianSeconds) is { } write)
+            yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)} s{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} the sequential-write limit.";
+        if (Best(StoreBenchmark.StoreMany, r => r.DiskAllocated) is { DiskAllocated: > 0 } small)
+            yield return $"**Smallest on disk: {small.Store}**, {Mb(small.DiskAllocated)} MB for {top:N0} images " +
+                         $"({(double)small.DiskAllocated / small.Bytes:P0} of the raw pixel bytes{Next(StoreBenchmark.StoreMany, small, r => r.DiskAllocated)}).";
+        var single = stores.Select(s => results.Find(s, StoreBenchmark.ReadSingle, 1)).OfType<BenchRow>().OrderBy(r => r.MedianSeconds).ToList();
+        if (single.Count > 0)
+            yield return "Open, read one image and close: " + string.Join(", ", single.Select(r => $"{r.Store} {Ms(r.MedianSeconds)} ms")) + ".";
+    }
+
+    private static string S(double? seconds) => seconds is { } s ? s.ToString(s >= 10 ? "F1" : s >= 0.1 ? "F3" : "G3", CultureInfo.InvariantCulture) : "";
+
+    private static string Ms(double? seconds) => seconds is { } s ? (s * 1000).ToString("G3", CultureInfo.InvariantCulture) : "";
+
+    private static string N(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("N0", CultureInfo.InvariantCulture) : "";
+
+    private static string X(double? multiple) => multiple is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) + "×" : "";
+
+    private static string Mb(long? bytes) => bytes is > 0 and var b ? (b / 1e6).ToString("F1", CultureInfo.InvariantCulture) : "";
+}

@@ -1,0 +1,61 @@
+namespace ImageStash.Bench;
+
+/// <summary>What <see cref="StoreBenchmark.Run"/> measures. Setters validate at once.</summary>
+public sealed class BenchOptions
+{
+    /// <summary>The article's counts: 1, 10, …, 100,000.</summary>
+    public static readonly IReadOnlyList<int> ArticleCounts = [1, 10, 100, 1_000, 10_000, 100_000];
+
+    /// <summary>The counts <c>--quick</c> runs: up to 10,000.</summary>
+    public static readonly IReadOnlyList<int> QuickCounts = [1, 10, 100, 1_000, 10_000];
+
+    /// <summary>The store kinds to measure, by format name.</summary>
+    /// <value>The default value is every kind the registry knows.</value>
+    /// <exception cref="ArgumentException">The list is empty.</exception>
+    public IReadOnlyList<string>? Stores
+    {
+        get;
+        set => field = value is { Count: 0 } ? throw new ArgumentException("Name at least one store kind.", nameof(value)) : value;
+    }
+
+    /// <summary>Image counts for store-many and read-many.</summary>
+    /// <value>The default value is <see cref="ArticleCounts"/>.</value>
+    /// <exception cref="ArgumentException">The list is empty or holds a count below 1.</exception>
+    public IReadOnlyList<int> Counts
+    {
+        get;
+        set => field = value.Count == 0 || value.Any(c => c < 1)
+            ? throw new ArgumentException("Counts must be a non-empty list of positive numbers.", nameof(value))
+            : [.. value.Distinct().Order()];
+    } = ArticleCounts;
+
+    /// <summary>Timed runs per measurement (after one untimed warm-up); the median is reported.</summary>
+    /// <value>The default value is 3.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int Repeat
+    {
+        get;
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Repeat must be at least 1.");
+    } = 3;
+
+    /// <summary>fsync before the clock stops on writes (durable-write figures); otherwise the page cache absorbs them.</summary>
+    /// <value>The default value is false.</value>
+    public bool Sync { get; set; }
+
+    /// <summary>Images per commit in store-many.</summary>
+    /// <value>The default value is 1,024.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int BatchSize
+    {
+        get;
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Batch size must be at least 1.");
+    } = 1024;
+
+    /// <summary>Where the stores under test are created (a fresh folder per store and count), then deleted.</summary>
+    /// <value>The default value is a new folder under the system's temp folder.</value>
+    public string? WorkDirectory { get; set; }
+
+    /// <summary>Skip the untimed warm-up run (tests only: figures are then colder).</summary>
+    /// <value>The default value is false.</value>
+    public bool SkipWarmup { get; set; }
+}

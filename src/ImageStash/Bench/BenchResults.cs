@@ -1,0 +1,23 @@
+namespace ImageStash.Bench;
+
+/// <summary>Everything a bench run measured, and on what.</summary>
+/// <param name="Rows">One row per store × operation × count, plus the limit rows.</param>
+/// <param name="Machine">Where it ran.</param>
+/// <param name="Source">What the images were.</param>
+/// <param name="Shape">The images' shape.</param>
+/// <param name="Repeat">Timed runs per figure.</param>
+/// <param name="Sync">Whether writes were fsync'ed before the clock stopped.</param>
+/// <param name="StartedUtc">When the run began.</param>
+public sealed record BenchResults(
+    IReadOnlyList<BenchRow> Rows, MachineInfo Machine, string Source, ImageShape Shape, int Repeat, bool Sync, DateTime StartedUtc)
+{
+    /// <summary>The row for a store, operation and count, if measured.</summary>
+    public BenchRow? Find(string store, string operation, int count) =>
+        Rows.FirstOrDefault(r => r.Store == store && r.Operation == operation && r.Count == count);
+
+    /// <summary>The store kinds measured, in run order (without "limit").</summary>
+    public IReadOnlyList<string> Stores => [.. Rows.Select(r => r.Store).Where(s => s != StoreBenchmark.LimitStore).Distinct()];
+
+    /// <summary>The counts measured for store_many, ascending.</summary>
+    public IReadOnlyList<int> Counts => [.. Rows.Where(r => r.Operation == StoreBenchmark.StoreMany).Select(r => r.Count).Distinct().Order()];
+}

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using ImageStash.Sources;
+
+namespace ImageStash.Bench;
+
+/// <summary>
+/// The Real Python article's experiments for every store kind in a registry: store and read one image, store and
+/// read many (1 … 100,000), disk use — plus the machine's limit measured in the same run (one sequential file
+/// written and read back, and memcpy) so every figure can be read as a multiple of what the hardware allows.
+/// </summary>
+/// <remarks>
+/// Protocol: the source is loaded into memory first and only the operation is timed; a fresh store per run; one
+/// untimed warm-up, then <see cref="BenchOptions.Repeat"/> timed runs reported as median, min and max. Every read
+/// is compared with the source — a store that returns wrong pixels fails the run.
+/// </remarks>
+public static class StoreBenchmark
+{
+    /// <summary>The pseudo-store of the limit rows.</summary>
+    public const string LimitStore = "limit";
+    /// <summary>Open a new store, put one image, close.</summary>
+    public const string StoreSingle = "store_single";
+    /// <summary>Open a store, read one image by id, close.</summary>
+    public const string ReadSingle = "read_single";
+    /// <summary>Open a new store, put N images in batches, close.</summary>
+    public const string StoreMany = "store_many";
+    /// <summary>Open a store, read N images into one reused contiguous buffer, close.</summary>
+    public const string ReadMany = "read_many";
+    /// <summary>Limit: write the same pixels and labels as one sequential file.</summary>
+    public const string WriteSequential = "write_sequential";
+    /// <summary>Limit: read that file back into the reused buffer.</summary>
+    public const string ReadSequential = "read_sequential";
+    /// <summary>Limit: copy the pixels from memory into the reused buffer.</summary>
+    public const string Memcpy = "memcpy";
+
+    /// <summary>Runs the experiments on images from <paramref name="source"/>.</summary>
+    /// <exception cref="ImageStashException">The source is empty or mixes shapes, a store is unknown, or a store
+    /// returned wrong pixels.</exception>
+    public static BenchResults Run(IImageSource source, StoreRegistry registry, BenchOptions options,
+        IProgress<BenchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var stores = options.Stores ?? registry.Formats;
+        foreach (string s in stores) registry.Resolve("", s); // unknown names fail before any work
+        var started = DateTime.UtcNow;
+        string work = options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), $"imagestash-bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var data = BenchData.Load(source, options.Counts.Max());
+            var run = new Runner(registry, options, data, work, progress, cancellationToken,
+                stores.Count * 2 + options.Counts.Count * (3 + stores.Count * 2));
+            var rows = run.All(stores);
+            return new BenchResults(WithLimitMultiples(rows), MachineInfo.Current(work), source.Description, data.Shape,
+                options.Repeat, options.Sync, started);
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static List<BenchRow> WithLimitMultiples(List<BenchRow> rows)
+    {
+        double? Limit(string op, int count) => rows.FirstOrDefault(r => r.Store == LimitStore && r.Operation == op && r.Count == count)?.MedianSeconds;
+        return [.. rows.Select(r => r.Store == LimitStore ? r : r with
+        {
+            MultipleOfLimit = (r.Operation is StoreMany or StoreSingle ? Limit(WriteSequential, r.Count) : Limit(ReadSequential, r.Count)) is > 0 and var l
+                ? r.MedianSeconds / l
+                : null,
+        })];
+    }
+
+    private sealed class Runner(StoreRegistry registry, BenchOptions options, BenchData data, string work,
+        IProgress<BenchProgress>? progress, CancellationToken cancel, int totalSteps)
+    {
+        private readonly List<BenchRow> _rows = [];
+        private int _done;
+        private int _serial;
+
+        public List<BenchRow> All(IReadOnlyList<string> stores)
+        {
+            if (!options.Counts.Contains(1)) Limits(1);
+            foreach (string store in stores) Single(store);
+            foreach (int count in options.Counts)
+            {
+                Limits(count);
+                foreach (string store in stores) Many(store, count);
+            }
+            return _rows;
+        }
+
+        private void Single(string store)
+        {
+            using var one = data.Batches(1, 1).Single();
+            string? last = null;
+            Step($"{store} {StoreSingle}");
+            var write = Time(() =>
+            {
+                if (last is not null) Delete(last);
+                last = NewPath(store, 1);
+                using var s = Open(store, last, StoreOpenMode.CreateNew);
+                s.Put(one);
+            });
+            Add(store, StoreSingle, 1, write);
+            Step($"{store} {ReadSingle}");
+            var pixels = new byte[data.Shape.ByteCount];
+            var read = Time(() =>
+            {
+                using var s = Open(store, last!, StoreOpenMode.ReadOnly);
+                var header = s.Read(0, pixels);
+                if (header.Label != data.Labels[0] || !pixels.AsSpan().SequenceEqual(data.Image(0)))
+                    throw WrongPixels(store, ReadSingle, 1, 0);
+            });
+            Add(store, ReadSingle, 1, read);
+            Delete(last!);
+        }
+
+        private void Many(string store, int count)
+        {
+            var batches = data.Batches(count, options.BatchSize);
+            string? last = null;
+            try
+            {
+                Step($"{store} {StoreMany} {count}");
+                var write = Time(() =>
+                {
+                    if (last is not null) Delete(last);
+                    last = NewPath(store, count);
+                    using var s = Open(store, last, StoreOpenMode.CreateNew);
+                    foreach (var b in batches) s.Put(b);
+                });
+                var disk = DiskUsage.Of(last!);
+                Add(store, StoreMany, count, write, disk);
+            }
+            finally
+            {
+                foreach (var b in batches) b.Dispose();
+            }
+            Step($"{store} {ReadMany} {count}");
+            var ids = data.Ids(count);
+            var read = Time(() =>
+            {
+                using var s = Open(store, last!, StoreOpenMode.ReadOnly);
+                s.ReadMany(ids, data.ReadBuffer.AsSpan(0, count * data.Shape.ByteCount), data.LabelBuffer);
+            }, verify: () => Verify(store, count));
+            Add(store, ReadMany, count, read, DiskUsage.Of(last!));
+            Delete(last!);
+        }
+
+        private void Limits(int count)
+        {
+            long bytes = (long)count * data.Shape.ByteCount;
+            string file = Path.Combine(work, $"limit-{count}.bin");
+            Step($"{LimitStore} {count}");
+            var write = Time(() =>
+            {
+                using var f = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+                f.Write(data.Expected.AsSpan(0, (int)bytes));
+                f.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan(0, count)));
+                if (options.Sync) f.Flush(flushToDisk: true);
+            });
+            Step($"{LimitStore} read {count}");
+            var read = Time(() =>
+            {
+                using var handle = File.OpenHandle(file);
+                var target = data.ReadBuffer.AsSpan(0, (int)bytes);
+                for (int done = 0; done < target.Length;)
+                {
+                    int n = RandomAccess.Read(handle, target[done..], done);
+                    if (n == 0) throw new IOException($"'{file}' ended early.");
+                    done += n;
+                }
+            });
+            Step($"{LimitStore} memcpy {count}");
+            var copy = Time(() => data.Expected.AsSpan(0, (int)bytes).CopyTo(data.ReadBuffer));
+            Add(LimitStore, WriteSequential, count, write, DiskUsage.Of(file));
+            Add(LimitStore, ReadSequential, count, read);
+            Add(LimitStore, Memcpy, count, copy);
+            File.Delete(file);
+        }
+
+        private void Verify(string store, int count)
+        {
+            int size = data.Shape.ByteCount;
+            var got = data.ReadBuffer.AsSpan(0, count * size);
+            var want = data.Expected.AsSpan(0, count * size);
+            if (got.SequenceEqual(want) && data.LabelBuffer.AsSpan(0, count).SequenceEqual(data.Labels.AsSpan(0, count))) return;
+            for (int i = 0; i < count; i++)
+                if (!got.Slice(i * size, size).SequenceEqual(want.Slice(i * size, size)) || data.LabelBuffer[i] != data.Labels[i])
+                    throw WrongPixels(store, ReadMany, count, i);
+        }
+
+        private static ImageStashException WrongPixels(string store, string operation, int count, int index) =>
+            new($"bench: the {store} store returned wrong pixels or label for image {index} in {operation} of {count}; its figures would be meaningless, so the run stops.");
+
+        private IImageStore Open(string store, string path, StoreOpenMode mode) =>
+            registry.Open(path, new StoreOptions { Format = store, Mode = mode, SyncWrites = options.Sync });
+
+        private string NewPath(string store, int count) => Path.Combine(work, $"{store}-{count}-{_serial++}");
+
+        private static void Delete(string path)
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else if (File.Exists(path)) File.Delete(path);
+        }
+
+        /// <summary>One untimed warm-up, then the timed runs; <paramref name="verify"/> runs after each, off the clock.</summary>
+        private double[] Time(Action action, Action? verify = null)
+        {
+            if (!options.SkipWarmup)
+            {
+                action();
+                verify?.Invoke();
+            }
+            var times = new double[options.Repeat];
+            for (int r = 0; r < times.Length; r++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
+                action();
+                clock.Stop();
+                times[r] = clock.Elapsed.TotalSeconds;
+                verify?.Invoke();
+            }
+            return times;
+        }
+
+        private void Add(string store, string operation, int count, double[] times, DiskUsage disk = default)
+        {
+            Array.Sort(times);
+            double median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
+            _rows.Add(new BenchRow(store, operation, count, median, times[0], times[^1], times.Length,
+                (long)count * data.Shape.ByteCount, disk.Allocated, disk.Apparent, null));
+        }
+
+        private void Step(string what)
+        {
+            progress?.Report(new BenchProgress(Math.Min(_done, totalSteps), totalSteps, what));
+            _done++;
+        }
+    }
+}

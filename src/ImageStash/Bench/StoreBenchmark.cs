@@ -93,11 +93,13 @@ public static class StoreBenchmark
             using var one = data.Batches(1, 1).Single();
             string? last = null;
             Step($"{store} {StoreSingle}");
-            var write = Time(() =>
+            var write = Time(setup: () =>
             {
                 if (last is not null) Delete(last);
                 last = NewPath(store, 1);
-                using var s = Open(store, last, StoreOpenMode.CreateNew);
+            }, action: () =>
+            {
+                using var s = Open(store, last!, StoreOpenMode.CreateNew);
                 s.Put(one);
             });
             Add(store, StoreSingle, 1, write);
@@ -121,11 +123,13 @@ public static class StoreBenchmark
             try
             {
                 Step($"{store} {StoreMany} {count}");
-                var write = Time(() =>
+                var write = Time(setup: () =>
                 {
                     if (last is not null) Delete(last);
                     last = NewPath(store, count);
-                    using var s = Open(store, last, StoreOpenMode.CreateNew);
+                }, action: () =>
+                {
+                    using var s = Open(store, last!, StoreOpenMode.CreateNew);
                     foreach (var b in batches) s.Put(b);
                 });
                 var disk = DiskUsage.Of(last!);
@@ -203,11 +207,15 @@ public static class StoreBenchmark
             else if (File.Exists(path)) File.Delete(path);
         }
 
-        /// <summary>One untimed warm-up, then the timed runs; <paramref name="verify"/> runs after each, off the clock.</summary>
-        private double[] Time(Action action, Action? verify = null)
+        /// <summary>
+        /// One untimed warm-up, then the timed runs. <paramref name="setup"/> runs before each and
+        /// <paramref name="verify"/> after each, both off the clock.
+        /// </summary>
+        private double[] Time(Action action, Action? verify = null, Action? setup = null)
         {
             if (!options.SkipWarmup)
             {
+                setup?.Invoke();
                 action();
                 verify?.Invoke();
             }
@@ -215,6 +223,7 @@ public static class StoreBenchmark
             for (int r = 0; r < times.Length; r++)
             {
                 cancel.ThrowIfCancellationRequested();
+                setup?.Invoke();
                 var clock = Stopwatch.StartNew();
                 action();
                 clock.Stop();

@@ -19,36 +19,101 @@ internal static class FileUtil
     }
 
     /// <summary>Writes a whole file in place (for files nobody can see yet).</summary>
-    public static void WriteNew(string path, ReadOnlySpan<byte> bytes, bool sync)
+    /// <remarks>
+    /// On Linux this is open(O_CREAT|O_TRUNC) + write + close through libc: .NET's own open adds an ftruncate and
+    /// flock calls that made one small file cost 200–1,300 µs on the project machine instead of ~65 µs.
+    /// </remarks>
+    public static unsafe void WriteNew(string path, ReadOnlySpan<byte> bytes, bool sync)
     {
-        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        RandomAccess.Write(handle, bytes, 0);
-        if (sync) RandomAccess.FlushToDisk(handle);
+        if (!OperatingSystem.IsLinux())
+        {
+            using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+            RandomAccess.Write(handle, bytes, 0);
+            if (sync) RandomAccess.FlushToDisk(handle);
+            return;
+        }
+        const int O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 420 /* 0644 */);
+        if (fd < 0) throw Error(path);
+        try
+        {
+            fixed (byte* p = bytes)
+                for (int done = 0; done < bytes.Length;)
+                {
+                    nint n = write(fd, p + done, bytes.Length - done);
+                    if (n < 0) throw Error(path);
+                    done += (int)n;
+                }
+            if (sync && fsync(fd) != 0) throw Error(path);
+        }
+        finally { close(fd); }
     }
 
     /// <summary>Reads a whole file into a pooled array; the caller returns it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
-    public static byte[] ReadPooled(string path, out int length)
+    public static unsafe byte[] ReadPooled(string path, out int length)
     {
-        using var handle = File.OpenHandle(path);
-        long size = RandomAccess.GetLength(handle);
-        if (size > int.MaxValue) throw new InvalidDataException($"'{path}' is {size} bytes, too large for one image.");
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)size);
-        int read = 0;
-        while (read < size)
+        if (!OperatingSystem.IsLinux())
         {
-            int n = RandomAccess.Read(handle, buffer.AsSpan(read, (int)size - read), read);
-            if (n == 0) break;
-            read += n;
+            using var handle = File.OpenHandle(path);
+            long size = RandomAccess.GetLength(handle);
+            if (size > int.MaxValue) throw new InvalidDataException($"'{path}' is {size} bytes, too large for one image.");
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+            int read = 0;
+            for (int n; read < size && (n = RandomAccess.Read(handle, buffer.AsSpan(read, (int)size - read), read)) > 0;) read += n;
+            length = read;
+            return buffer;
         }
-        length = read;
-        return buffer;
+        const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+        int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) throw Error(path);
+        var data = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int total = 0;
+            while (true)
+            {
+                if (total == data.Length)
+                {
+                    if (data.Length >= int.MaxValue / 2) throw new InvalidDataException($"'{path}' is too large for one image.");
+                    var bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(data.Length * 2);
+                    data.AsSpan(0, total).CopyTo(bigger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(data);
+                    data = bigger;
+                }
+                nint n;
+                fixed (byte* p = data) n = read(fd, p + total, data.Length - total);
+                if (n < 0) throw Error(path);
+                if (n == 0) break;
+                total += (int)n;
+            }
+            length = total;
+            return data;
+        }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(data);
+            throw;
+        }
+        finally { close(fd); }
+    }
+
+    private static Exception Error(string path)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        string message = $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)}";
+        return errno switch
+        {
+            2 => new FileNotFoundException(message, path),
+            13 => new UnauthorizedAccessException(message),
+            _ => new IOException(message, errno),
+        };
     }
 
     /// <summary>fsync a directory so a rename or a new file name in it is durable.</summary>
     public static void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
-        int fd = open(directory, 0 /* O_RDONLY */);
+        int fd = open(directory, 0 /* O_RDONLY */, 0);
         if (fd < 0) return;
         fsync(fd);
         close(fd);
@@ -82,7 +147,13 @@ internal static class FileUtil
     }
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe nint write(int fd, byte* buffer, nint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe nint read(int fd, byte* buffer, nint count);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fsync(int fd);

@@ -9,49 +9,12 @@ internal static class PngCodec
     /// <summary>Pixel count above which a header is refused as a decompression bomb (256 Mpx).</summary>
     internal const long MaxPixels = 256L * 1024 * 1024;
 
-    private static readonly SKPngEncoderOptions EncoderOptions = new(SKPngEncoderFilterFlags.AllFilters, 6);
-
     /// <summary>Encodes HWC pixels as a PNG with the same channel count (grey, RGB or RGBA).</summary>
     public static byte[] Encode(ReadOnlySpan<byte> pixels, ImageShape shape)
     {
         if (pixels.Length < shape.ByteCount)
             throw new ArgumentException($"Expected {shape.ByteCount} pixel bytes for {shape}, got {pixels.Length}.", nameof(pixels));
-        int w = shape.Width, h = shape.Height;
-        switch (shape.Channels)
-        {
-            case 1:
-                return EncodeDirect(pixels, new SKImageInfo(w, h, SKColorType.Gray8, SKAlphaType.Opaque), w);
-            case 4:
-                return EncodeDirect(pixels, new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), w * 4);
-            default:
-                // Skia has no packed 3-byte colour type; RGB888x (x ignored) encodes as an RGB PNG.
-                int n = w * h;
-                byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(n * 4);
-                try
-                {
-                    var dst = rented.AsSpan(0, n * 4);
-                    for (int i = 0, s = 0, d = 0; i < n; i++, s += 3, d += 4)
-                    {
-                        dst[d] = pixels[s];
-                        dst[d + 1] = pixels[s + 1];
-                        dst[d + 2] = pixels[s + 2];
-                        dst[d + 3] = 255;
-                    }
-                    return EncodeDirect(dst, new SKImageInfo(w, h, SKColorType.Rgb888x, SKAlphaType.Opaque), w * 4);
-                }
-                finally { System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
-        }
-    }
-
-    private static unsafe byte[] EncodeDirect(ReadOnlySpan<byte> pixels, SKImageInfo info, int rowBytes)
-    {
-        fixed (byte* p = pixels)
-        {
-            using var pixmap = new SKPixmap(info, (IntPtr)p, rowBytes);
-            using var data = pixmap.Encode(EncoderOptions)
-                ?? throw new InvalidOperationException($"SkiaSharp could not encode a {info.Width}×{info.Height} {info.ColorType} image.");
-            return data.ToArray();
-        }
+        return SimplePng.Encode(pixels, shape);
     }
 
     /// <summary>Reads the size of an encoded image without decoding it.</summary>
@@ -70,6 +33,17 @@ internal static class PngCodec
     /// <exception cref="InvalidDataException">Not an image, a bomb, truncated, or not the expected size.</exception>
     public static unsafe ImageShape Decode(ReadOnlySpan<byte> encoded, Span<byte> destination, int channels, string what, ImageShape? expected = null)
     {
+        if (SimplePng.TryReadHeader(encoded, out int pw, out int ph, out int pc, out bool simple) && simple && pc == channels)
+        {
+            CheckSize(pw, ph, what);
+            var shapeFast = new ImageShape(ph, pw, channels);
+            if (expected is { } ef && (ef.Height != ph || ef.Width != pw))
+                throw new InvalidDataException($"{what}: image is {pw}×{ph}, expected {ef.Width}×{ef.Height}.");
+            if (destination.Length < shapeFast.ByteCount)
+                throw new ArgumentException($"{what}: needs {shapeFast.ByteCount} bytes, buffer has {destination.Length}.", nameof(destination));
+            SimplePng.Decode(encoded, destination, shapeFast, what);
+            return shapeFast;
+        }
         using var codec = CreateCodec(encoded, what, out var data);
         using var _ = data;
         var shape = new ImageShape(codec.Info.Height, codec.Info.Width, channels);
@@ -181,14 +155,19 @@ internal static class PngCodec
             data.Dispose();
             throw new InvalidDataException($"{what}: not a PNG or JPEG image Skia can read (damaged or another kind of file).");
         }
-        int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0 || width > ImageShape.MaxSide || height > ImageShape.MaxSide
-            || (long)width * height > MaxPixels)
+        try { CheckSize(codec.Info.Width, codec.Info.Height, what); }
+        catch
         {
             codec.Dispose();
             data.Dispose();
-            throw new InvalidDataException($"{what}: header claims {width}×{height} pixels, over the limit of {ImageShape.MaxSide} per side; refusing it as a likely decompression bomb.");
+            throw;
         }
         return codec;
+    }
+
+    private static void CheckSize(int width, int height, string what)
+    {
+        if (width <= 0 || height <= 0 || width > ImageShape.MaxSide || height > ImageShape.MaxSide || (long)width * height > MaxPixels)
+            throw new InvalidDataException($"{what}: header claims {width}×{height} pixels, over the limit of {ImageShape.MaxSide} per side; refusing it as a likely decompression bomb.");
     }
 }

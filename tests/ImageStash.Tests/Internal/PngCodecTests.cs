@@ -63,4 +63,55 @@ public sealed class PngCodecTests
         var e = Assert.Throws<InvalidDataException>(() => PngCodec.Decode(png[..(png.Length / 2)], new byte[shape.ByteCount], 3, "'half.png'"));
         Assert.StartsWith("'half.png': cannot decode image", e.Message);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Our_pngs_decode_identically_in_skia(int channels)
+    {
+        var shape = new ImageShape(21, 9, channels);
+        using var source = new ImageStash.Sources.SyntheticSource(1, new ImageShape(21, 9, 3));
+        var rgb = TestData.Collect(source)[0].Pixels;
+        var pixels = new byte[shape.ByteCount];
+        for (int i = 0; i < 21 * 9; i++)
+            for (int k = 0; k < channels; k++) pixels[i * channels + k] = rgb[i * 3 + Math.Min(k, 2)];
+        byte[] png = PngCodec.Encode(pixels, shape);
+        var colour = channels switch { 1 => SkiaSharp.SKColorType.Gray8, _ => SkiaSharp.SKColorType.Rgba8888 };
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png, new SkiaSharp.SKImageInfo(9, 21, colour, SkiaSharp.SKAlphaType.Unpremul));
+        Assert.NotNull(bitmap);
+        var skia = bitmap.Bytes;
+        for (int i = 0; i < 21 * 9; i++)
+            for (int k = 0; k < channels; k++)
+                Assert.Equal(pixels[i * channels + k], skia[i * (channels == 1 ? 1 : 4) + k]);
+    }
+
+    [Fact]
+    public void Pngs_written_by_PIL_decode_the_same_by_both_paths()
+    {
+        foreach (string file in Directory.GetFiles(TestData.ImageFolder, "*.png", SearchOption.AllDirectories).Take(5))
+        {
+            byte[] png = File.ReadAllBytes(file);
+            Assert.True(SimplePng.TryReadHeader(png, out int w, out int h, out int c, out bool simple));
+            if (!simple || c != 3) continue;
+            var ours = new byte[w * h * 3];
+            PngCodec.Decode(png, ours, 3, file);
+            using var bitmap = SkiaSharp.SKBitmap.Decode(png, new SkiaSharp.SKImageInfo(w, h, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
+            var skia = bitmap.Bytes;
+            for (int i = 0; i < w * h; i++)
+                for (int k = 0; k < 3; k++) Assert.Equal(skia[i * 4 + k], ours[i * 3 + k]);
+        }
+    }
+
+    [Fact]
+    public void A_flipped_byte_fails_the_chunk_crc()
+    {
+        var shape = new ImageShape(8, 8, 3);
+        var pixels = new byte[shape.ByteCount];
+        new Random(2).NextBytes(pixels);
+        byte[] png = PngCodec.Encode(pixels, shape);
+        png[45] ^= 1;
+        var e = Assert.Throws<InvalidDataException>(() => PngCodec.Decode(png, new byte[shape.ByteCount], 3, "'f.png'"));
+        Assert.Contains("fails its CRC", e.Message);
+    }
 }

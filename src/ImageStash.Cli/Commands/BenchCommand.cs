@@ -135,7 +135,10 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
                 double.IsFinite(r.ImagesPerSecond) ? r.ImagesPerSecond.ToString("N0", CultureInfo.InvariantCulture) : "",
                 r.MultipleOfLimit is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) : "",
                 r.DiskAllocated > 0 ? (r.DiskAllocated / 1e6).ToString("F1", CultureInfo.InvariantCulture) : "");
-        AnsiConsole.Write(table);
+        // A console on the current stdout (not AnsiConsole's cached one), wide enough that rows do not wrap in logs.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = 120;
+        console.Write(table);
     }
 
     private sealed class SyncProgress(Action<BenchProgress> report) : IProgress<BenchProgress>

@@ -264,7 +264,9 @@ public sealed class Hdf5Store : IImageStore
                 fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)oldCount, (ulong)fresh.Length, l, write: true, Path);
                 fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
                 fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
-                H5Util.WriteStrings(_names, (ulong)oldCount, fresh.Select(i => batch[i].Name).ToArray(), Path);
+                // Rows never written read back as empty names, so a batch without names skips the string heap.
+                if (fresh.Any(i => batch[i].Name is not null))
+                    H5Util.WriteStrings(_names, (ulong)oldCount, fresh.Select(i => batch[i].Name).ToArray(), Path);
             }
             for (int i = 0; i < batch.Count; i++)
             {

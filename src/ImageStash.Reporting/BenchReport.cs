@@ -6,6 +6,10 @@ namespace ImageStash.Reporting;
 /// <summary>Writes bench results for people and programs: results.csv, results.json, plots (PNG and SVG) and report.md.</summary>
 public static class BenchReport
 {
+    /// <summary>Reads a peer's figures in results.csv's schema, for <see cref="BenchResults.WithPeer"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not in that schema.</exception>
+    public static IReadOnlyList<BenchRow> ReadRows(string csvPath) => ResultFiles.ReadCsv(csvPath);
+
     /// <summary>Writes every output into <paramref name="directory"/> (created if needed).</summary>
     /// <returns>The files written.</returns>
     /// <exception cref="IOException">A file cannot be written.</exception>

@@ -53,6 +53,10 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         [Description("Resize source images (image folders).")]
         public string? Resize { get; init; }
 
+        [CommandOption("--peer <CSV>")]
+        [Description("Add a peer's figures (results.csv schema, e.g. from benchmarks/python/article_peer.py) to the report.")]
+        public string? Peer { get; init; }
+
         [CommandOption("--work <DIR>")]
         [Description("Where to create the stores under test (default: the system temp folder).")]
         public string? Work { get; init; }
@@ -93,7 +97,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         var sourceOptions = new SourceOptions { Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize), Limit = largest };
         using var source = ImageSources.Open(spec, sourceOptions);
 
+        var peerRows = settings.Peer is null ? null : BenchReport.ReadRows(settings.Peer); // a bad file fails before the run
         var results = RunWithProgress(source, options, cancellationToken);
+        if (peerRows is not null) results = results.WithPeer(peerRows);
         PrintTable(results);
         var files = BenchReport.WriteAll(results, settings.Out);
         Console.WriteLine($"wrote {files.Count} files to '{settings.Out}': results.csv, results.json, report.md and {files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots (PNG + SVG).");
@@ -129,7 +135,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         var table = new Table().Title($"[bold]{Markup.Escape(results.Source)}[/], {results.Shape}, median of {results.Repeat}");
         table.AddColumns("store", "operation", "count", "seconds", "images/s", "× limit", "on disk (MB)");
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
-        foreach (var r in results.Rows.OrderBy(r => r.Count).ThenBy(r => r.Operation).ThenBy(r => r.Store))
+        foreach (var r in results.Rows.Where(r => !r.Peer).OrderBy(r => r.Count).ThenBy(r => r.Operation).ThenBy(r => r.Store))
             table.AddRow(r.Store, r.Operation, r.Count.ToString("N0", CultureInfo.InvariantCulture),
                 r.MedianSeconds.ToString("G4", CultureInfo.InvariantCulture),
                 double.IsFinite(r.ImagesPerSecond) ? r.ImagesPerSecond.ToString("N0", CultureInfo.InvariantCulture) : "",

@@ -42,6 +42,8 @@ internal static class BenchPlots
         var plot = NewPlot(title, "images (log scale)", logY ? "seconds (log scale)" : "seconds");
         foreach (string store in results.Stores)
             AddSeries(plot, results, store, operation, store, logY, dashed: false);
+        foreach (string peer in results.Peers)
+            AddSeries(plot, results, peer, operation, $"{peer} (peer)", logY, dashed: true, colour: false);
         AddSeries(plot, results, StoreBenchmark.LimitStore, limitOperation, $"machine limit ({limitOperation.Replace('_', ' ')})", logY, dashed: true);
         Finish(plot, logY);
         return plot;
@@ -88,7 +90,7 @@ internal static class BenchPlots
         return plot;
     }
 
-    private static void AddSeries(Plot plot, BenchResults results, string store, string operation, string legend, bool logY, bool dashed)
+    private static void AddSeries(Plot plot, BenchResults results, string store, string operation, string legend, bool logY, bool dashed, bool colour = true)
     {
         var rows = results.Rows.Where(r => r.Store == store && r.Operation == operation && r.MedianSeconds > 0).OrderBy(r => r.Count).ToList();
         if (rows.Count == 0) return;
@@ -100,7 +102,8 @@ internal static class BenchPlots
         if (dashed)
         {
             line.LinePattern = LinePattern.Dashed;
-            line.Color = Colors.Gray;
+            if (colour) line.Color = Colors.Gray;
+            else line.MarkerSize = 5;
         }
     }
 

@@ -38,6 +38,8 @@ internal static class ReportWriter
         md.AppendLine($"| *limit: memcpy* | | {S(lm?.MedianSeconds)} | {N(lm?.ImagesPerSecond)} | | | | |");
         md.AppendLine();
 
+        foreach (string line in PeerSection(results)) md.AppendLine(line);
+
         md.AppendLine("## Plots").AppendLine();
         foreach (string png in plotFiles.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
             md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({Path.GetFileName(png)})").AppendLine();
@@ -59,6 +61,31 @@ internal static class ReportWriter
         md.AppendLine($"- run started {results.StartedUtc:yyyy-MM-dd HH:mm} UTC");
         return md.ToString();
     }
+
+    /// <summary>Our stores against the peer's same method ("png" against "article-png"), count by count.</summary>
+    private static IEnumerable<string> PeerSection(BenchResults results)
+    {
+        var pairs = results.Peers.Select(p => (Peer: p, Ours: p[(p.IndexOf('-') + 1)..])).Where(p => results.Stores.Contains(p.Ours)).ToList();
+        if (pairs.Count == 0) yield break;
+        yield return "## Against the peer (the article's Python code, same images, same machine)";
+        yield return "";
+        yield return "Speed-up = peer's median ÷ ours. Peer figures come from `benchmarks/python/article_peer.py` with the same protocol.";
+        yield return "";
+        yield return "| store | count | store: ours (s) | store: peer (s) | store speed-up | read: ours (s) | read: peer (s) | read speed-up |";
+        yield return "|---|---:|---:|---:|---:|---:|---:|---:|";
+        foreach (var (peer, ours) in pairs)
+            foreach (int count in results.Counts)
+            {
+                var ow = results.Find(ours, StoreBenchmark.StoreMany, count); var pw = results.Find(peer, StoreBenchmark.StoreMany, count);
+                var or = results.Find(ours, StoreBenchmark.ReadMany, count); var pr = results.Find(peer, StoreBenchmark.ReadMany, count);
+                if (ow is null || pw is null) continue;
+                yield return $"| {ours} | {count:N0} | {S(ow.MedianSeconds)} | {S(pw.MedianSeconds)} | {Ratio(pw, ow)} | {S(or?.MedianSeconds)} | {S(pr?.MedianSeconds)} | {Ratio(pr, or)} |";
+            }
+        yield return "";
+    }
+
+    private static string Ratio(BenchRow? peer, BenchRow? ours) =>
+        peer is null || ours is null || ours.MedianSeconds <= 0 ? "" : (peer.MedianSeconds / ours.MedianSeconds).ToString("F1", CultureInfo.InvariantCulture) + "×";
 
     private static IEnumerable<string> Conclusions(BenchResults results, IReadOnlyList<string> stores, int top)
     {

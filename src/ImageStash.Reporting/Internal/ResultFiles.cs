@@ -42,6 +42,34 @@ internal static class ResultFiles
         results.Rows,
     }, Json);
 
+    /// <summary>Reads rows in results.csv's schema (a peer's figures, e.g. from benchmarks/python/article_peer.py).</summary>
+    /// <exception cref="InvalidDataException">The file is not in that schema; the message names the line.</exception>
+    public static List<BenchRow> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0].Trim() != CsvHeader)
+            throw new InvalidDataException($"'{path}' does not start with the results.csv header '{CsvHeader}'.");
+        var rows = new List<BenchRow>();
+        for (int n = 1; n < lines.Length; n++)
+        {
+            if (lines[n].Length == 0) continue;
+            var f = lines[n].Split(',');
+            try
+            {
+                rows.Add(new BenchRow(f[0], f[1], int.Parse(f[2], CultureInfo.InvariantCulture), D(f[3]), D(f[4]), D(f[5]),
+                    int.Parse(f[6], CultureInfo.InvariantCulture), long.Parse(f[9], CultureInfo.InvariantCulture),
+                    long.Parse(f[10], CultureInfo.InvariantCulture), long.Parse(f[11], CultureInfo.InvariantCulture), null));
+            }
+            catch (Exception e) when (e is FormatException or IndexOutOfRangeException or OverflowException)
+            {
+                throw new InvalidDataException($"'{path}' line {n + 1} is not a results row: '{lines[n]}'.", e);
+            }
+        }
+        return rows;
+    }
+
+    private static double D(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
     private static string I(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string G(double value) => value.ToString("G6", CultureInfo.InvariantCulture);

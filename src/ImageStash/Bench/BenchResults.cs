@@ -15,8 +15,18 @@ public sealed record BenchResults(
     public BenchRow? Find(string store, string operation, int count) =>
         Rows.FirstOrDefault(r => r.Store == store && r.Operation == operation && r.Count == count);
 
-    /// <summary>The store kinds measured, in run order (without "limit").</summary>
-    public IReadOnlyList<string> Stores => [.. Rows.Select(r => r.Store).Where(s => s != StoreBenchmark.LimitStore).Distinct()];
+    /// <summary>The store kinds measured, in run order (without "limit" and peers).</summary>
+    public IReadOnlyList<string> Stores => [.. Rows.Where(r => !r.Peer).Select(r => r.Store).Where(s => s != StoreBenchmark.LimitStore).Distinct()];
+
+    /// <summary>The peers merged in with <see cref="WithPeer"/>, in order.</summary>
+    public IReadOnlyList<string> Peers => [.. Rows.Where(r => r.Peer).Select(r => r.Store).Distinct()];
+
+    /// <summary>
+    /// These results plus a peer's rows (measured elsewhere on the same images and machine), each given its
+    /// multiple of this run's limit rows.
+    /// </summary>
+    public BenchResults WithPeer(IEnumerable<BenchRow> peerRows) =>
+        this with { Rows = [.. Rows, .. StoreBenchmark.WithLimitMultiples(Rows, peerRows.Select(r => r with { Peer = true }))] };
 
     /// <summary>The counts measured for store_many, ascending.</summary>
     public IReadOnlyList<int> Counts => [.. Rows.Where(r => r.Operation == StoreBenchmark.StoreMany).Select(r => r.Count).Distinct().Order()];

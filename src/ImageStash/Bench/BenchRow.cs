@@ -17,6 +17,12 @@ public sealed record BenchRow(
     double MedianSeconds, double MinSeconds, double MaxSeconds, int Runs,
     long Bytes, long DiskAllocated, long DiskApparent, double? MultipleOfLimit)
 {
+    /// <summary>
+    /// True for a peer's figure (e.g. the article's Python code, measured by benchmarks/python/article_peer.py on the
+    /// same images) merged in for comparison; such rows are never one of the stores being compared.
+    /// </summary>
+    public bool Peer { get; init; }
+
     /// <summary>Images per second at the median.</summary>
     public double ImagesPerSecond => MedianSeconds > 0 ? Count / MedianSeconds : double.PositiveInfinity;
 

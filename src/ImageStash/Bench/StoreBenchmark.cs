@@ -49,7 +49,7 @@ public static class StoreBenchmark
             var run = new Runner(registry, options, data, work, progress, cancellationToken,
                 stores.Count * 2 + options.Counts.Count * (3 + stores.Count * 2));
             var rows = run.All(stores);
-            return new BenchResults(WithLimitMultiples(rows), MachineInfo.Current(work), source.Description, data.Shape,
+            return new BenchResults(WithLimitMultiples(rows, rows), MachineInfo.Current(work), source.Description, data.Shape,
                 options.Repeat, options.Sync, started);
         }
         finally
@@ -58,9 +58,10 @@ public static class StoreBenchmark
         }
     }
 
-    private static List<BenchRow> WithLimitMultiples(List<BenchRow> rows)
+    /// <summary><paramref name="rows"/> with their multiples of the limit rows in <paramref name="measured"/> (same count).</summary>
+    internal static List<BenchRow> WithLimitMultiples(IReadOnlyList<BenchRow> measured, IEnumerable<BenchRow> rows)
     {
-        double? Limit(string op, int count) => rows.FirstOrDefault(r => r.Store == LimitStore && r.Operation == op && r.Count == count)?.MedianSeconds;
+        double? Limit(string op, int count) => measured.FirstOrDefault(r => r.Store == LimitStore && r.Operation == op && r.Count == count)?.MedianSeconds;
         return [.. rows.Select(r => r.Store == LimitStore ? r : r with
         {
             MultipleOfLimit = (r.Operation is StoreMany or StoreSingle ? Limit(WriteSequential, r.Count) : Limit(ReadSequential, r.Count)) is > 0 and var l

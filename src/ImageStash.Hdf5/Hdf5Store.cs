@@ -16,6 +16,7 @@ public sealed class Hdf5Store : IImageStore
 {
     private const int MetaChunkRows = 4096;
     private const int ChunkBytesTarget = 1 << 20;
+    private ulong _chunkRows; // rows per /images chunk, 0 until known
 
     private readonly StoreOptions _options;
     private readonly FileStream? _lock;
@@ -236,7 +237,8 @@ public sealed class Hdf5Store : IImageStore
         var fresh = Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
         int newCount = oldCount + fresh.Length;
         var crcs = new uint[batch.Count];
-        for (int i = 0; i < batch.Count; i++) crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i));
+        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = batch.Count < 256 ? 1 : -1 },
+            i => crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i)));
         try
         {
             if (fresh.Length > 0)
@@ -255,7 +257,7 @@ public sealed class Hdf5Store : IImageStore
                         for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
                         pixels = gathered.AsSpan(0, fresh.Length * size);
                     }
-                    fixed (byte* p = pixels) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)oldCount, (ulong)fresh.Length, p, write: true, Path);
+                    fixed (byte* p = pixels) WritePixelRows((ulong)oldCount, (ulong)fresh.Length, p, size);
                 }
                 finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
                 var labels = fresh.Select(i => batch[i].Label).ToArray();
@@ -304,9 +306,36 @@ public sealed class Hdf5Store : IImageStore
         _map = PixelMap.Build(_images, shape, _ids.Count, Path, _map);
     }
 
+    /// <summary>
+    /// Writes rows [start, start+count): whole chunks that line up with chunk boundaries go straight to the file
+    /// (no copy through the chunk cache); the ragged ends go through H5Dwrite.
+    /// </summary>
+    private unsafe void WritePixelRows(ulong start, ulong count, byte* pixels, int rowBytes)
+    {
+        ulong per = _chunkRows;
+        ulong firstWhole = per == 0 ? ulong.MaxValue : (start + per - 1) / per * per;
+        ulong end = start + count;
+        if (per == 0 || firstWhole + per > end)
+        {
+            H5Util.Rows(_images, H5.NATIVE_UINT8, start, count, pixels, write: true, Path);
+            return;
+        }
+        if (firstWhole > start) H5Util.Rows(_images, H5.NATIVE_UINT8, start, firstWhole - start, pixels, write: true, Path);
+        ulong row = firstWhole;
+        var offset = stackalloc ulong[4];
+        for (; row + per <= end; row += per)
+        {
+            offset[0] = row; offset[1] = offset[2] = offset[3] = 0;
+            H5.Check(H5.Dwrite_chunk(_images, H5.P_DEFAULT, 0, offset, (nuint)(per * (ulong)rowBytes), pixels + (row - start) * (ulong)rowBytes), "H5Dwrite_chunk", Path);
+        }
+        if (row < end) H5Util.Rows(_images, H5.NATIVE_UINT8, row, end - row, pixels + (row - start) * (ulong)rowBytes, write: true, Path);
+    }
+
     private void CreateDatasets(ImageShape shape)
     {
-        ulong chunkRows = (ulong)Math.Clamp(ChunkBytesTarget / shape.ByteCount, 1, 4096);
+        // A power of two (256 for 32×32×3, ~768 KiB) so that batches of 1,024 fill whole chunks, which are then
+        // written straight to the file (H5Dwrite_chunk) instead of through libhdf5's chunk cache.
+        ulong chunkRows = (ulong)Math.Clamp((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, ChunkBytesTarget / shape.ByteCount)) / 2, 1, 4096);
         _images = H5Util.CreateExtendible(_file, "images", H5.STD_U8LE, [(ulong)shape.Height, (ulong)shape.Width, (ulong)shape.Channels], chunkRows, Path);
         _meta = H5Util.CreateExtendible(_file, "meta", H5.STD_I32LE, [], MetaChunkRows, Path);
         _idsSet = H5Util.CreateExtendible(_file, "ids", H5.STD_I64LE, [], MetaChunkRows, Path);
@@ -316,6 +345,7 @@ public sealed class Hdf5Store : IImageStore
         finally { H5.Tclose(stringType); }
         _crcs = [];
         _shape = shape;
+        _chunkRows = chunkRows;
     }
 
     private void Load()
@@ -353,6 +383,7 @@ public sealed class Hdf5Store : IImageStore
         if (H5.Lexists(_file, "names", H5.P_DEFAULT) > 0) _names = OpenDataset("names");
         UpdateRowIndex(0);
         _map = PixelMap.Build(_images, _shape.Value, count, Path, null);
+        _chunkRows = _map?.RowsPerChunk ?? 0;
     }
 
     private long OpenDataset(string name)

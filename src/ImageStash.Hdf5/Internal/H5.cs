@@ -110,6 +110,7 @@ internal static partial class H5
     [LibraryImport(Lib, EntryPoint = "H5Dset_extent")] public static unsafe partial int Dset_extent(long id, ulong* size);
     [LibraryImport(Lib, EntryPoint = "H5Dread")] public static unsafe partial int Dread(long id, long memType, long memSpace, long fileSpace, long xfer, void* buffer);
     [LibraryImport(Lib, EntryPoint = "H5Dwrite")] public static unsafe partial int Dwrite(long id, long memType, long memSpace, long fileSpace, long xfer, void* buffer);
+    [LibraryImport(Lib, EntryPoint = "H5Dwrite_chunk")] public static unsafe partial int Dwrite_chunk(long id, long dxpl, uint filters, ulong* offset, nuint size, void* buffer);
     [LibraryImport(Lib, EntryPoint = "H5Dget_chunk_info_by_coord")] public static unsafe partial int Dget_chunk_info_by_coord(long id, ulong* offset, uint* filterMask, ulong* address, ulong* size);
     [LibraryImport(Lib, EntryPoint = "H5Dvlen_reclaim")] public static unsafe partial int Dvlen_reclaim(long type, long space, long xfer, void* buffer);
 

@@ -20,6 +20,9 @@ internal sealed class PixelMap
         _addresses = addresses;
     }
 
+    /// <summary>Rows per chunk for a chunked layout, 0 for contiguous.</summary>
+    public ulong RowsPerChunk => (ulong)_rowsPerChunk;
+
     /// <summary>
     /// Maps the first <paramref name="rows"/> rows, reusing <paramref name="previous"/>'s complete chunks; null when
     /// the layout needs libhdf5 to read (filters, chunks not spanning whole images, unallocated storage).

@@ -25,6 +25,10 @@ internal static class ImageStashApp
             config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.");
             config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.");
             config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).");
+            config.AddCommand<ConvertCommand>("convert").WithDescription("Copy a store into a new store of any kind and check the copy is exact.")
+                .WithExample("convert", "cifar.h5", "cifar.lmdb");
+            config.AddCommand<LoaderBenchCommand>("loader-bench").WithDescription("Measure how fast the training loader feeds batches from a store.")
+                .WithExample("loader-bench", "cifar.lmdb", "--shuffle", "--batch", "256");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("Measure storing and reading 1 … 100,000 images in every store, against the machine's limit; write tables, CSV/JSON, plots and a report.")
                 .WithExample("bench", "--quick")

@@ -25,6 +25,10 @@ public sealed class ImportOptions
         set => field = value is < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "Ids are non-negative.") : value;
     }
 
+    /// <summary>Keep the ids the source gives (a store being converted) instead of numbering from <see cref="FirstId"/>.</summary>
+    /// <value>The default value is false.</value>
+    public bool KeepSourceIds { get; set; }
+
     /// <summary>Told the running total of images written after each commit.</summary>
     /// <value>The default value is null.</value>
     public IProgress<long>? Progress { get; set; }

@@ -22,7 +22,9 @@ public static class StoreImporter
         foreach (var batch in source.ReadBatches(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            for (int i = 0; i < batch.Count; i++) batch.SetId(i, nextId++);
+            if (options.KeepSourceIds) nextId = batch.Count > 0 ? batch[batch.Count - 1].Id + 1 : nextId;
+            else for (int i = 0; i < batch.Count; i++) batch.SetId(i, nextId++);
+            if (imported == 0 && batch.Count > 0) first = batch[0].Id;
             store.Put(batch, options.Overwrite);
             imported += batch.Count;
             options.Progress?.Report(imported);

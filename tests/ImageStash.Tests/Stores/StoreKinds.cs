@@ -5,7 +5,9 @@ public static class StoreKinds
 {
     public static StoreRegistry Registry { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
 
-    public static TheoryData<string> All => ["png", "lmdb", "hdf5"];
+    public static IReadOnlyList<string> Names { get; } = ["png", "lmdb", "hdf5"];
+
+    public static TheoryData<string> All => [.. Names];
 
     /// <summary>A store path of the kind inside <paramref name="dir"/>.</summary>
     public static string PathFor(string kind, string dir, string name = "store") => kind switch

@@ -1,0 +1,10 @@
+namespace ImageStash.Loading;
+
+/// <summary>
+/// Where a loader is: enough to resume mid-epoch exactly, in a new process, with the same options. Save it with
+/// your checkpoint (it serializes with System.Text.Json as is).
+/// </summary>
+/// <param name="Epoch">The epoch in progress (0-based).</param>
+/// <param name="Batch">The next batch to hand out within that epoch.</param>
+/// <param name="Seed">The seed the order was derived from; resuming with another seed is refused.</param>
+public sealed record LoaderState(int Epoch, long Batch, int Seed);

@@ -1,0 +1,45 @@
+using ImageStash.Sources;
+
+namespace ImageStash;
+
+/// <summary>Copies one store into another of any kind, streaming, and proves the copy is exact.</summary>
+public static class StoreConverter
+{
+    /// <summary>
+    /// Writes every image of <paramref name="source"/> into <paramref name="destination"/> (ids, labels, names and
+    /// class names kept), then reads both back and compares them image by image.
+    /// </summary>
+    /// <returns>The number of images copied.</returns>
+    /// <exception cref="ImageStashException">The destination refuses an image (e.g. HDF5 and mixed sizes), or the
+    /// copy differs from the source; the message names the first difference.</exception>
+    public static long Convert(IImageStore source, IImageStore destination, int batchSize = 1024, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var reader = new StoreSource(source);
+        var result = StoreImporter.Import(reader, destination, new ImportOptions { BatchSize = batchSize, KeepSourceIds = true, Progress = progress }, cancellationToken);
+        if (FindDifference(source, destination) is { } difference)
+            throw new ImageStashException($"converting '{source.Path}' to '{destination.Path}' did not copy exactly: {difference}.");
+        return result.Imported;
+    }
+
+    /// <summary>The first way two stores differ (count, ids, class names, a header or pixels), or null when they hold the same images.</summary>
+    public static string? FindDifference(IImageStore a, IImageStore b)
+    {
+        if (a.Count != b.Count) return $"'{a.Path}' holds {a.Count} images, '{b.Path}' {b.Count}";
+        if (!a.ClassNames.SequenceEqual(b.ClassNames)) return "the class names differ";
+        byte[] pa = [], pb = [];
+        using var idsA = a.EnumerateIds().GetEnumerator();
+        using var idsB = b.EnumerateIds().GetEnumerator();
+        while (idsA.MoveNext())
+        {
+            if (!idsB.MoveNext() || idsA.Current != idsB.Current) return $"id {idsA.Current} is not in '{b.Path}' at the same place";
+            long id = idsA.Current;
+            if (!a.TryGetHeader(id, out var ha) || !b.TryGetHeader(id, out var hb)) return $"id {id} has no header";
+            if (ha != hb) return $"image {id} is {ha} in one and {hb} in the other";
+            if (pa.Length < ha.Shape.ByteCount) { pa = new byte[ha.Shape.ByteCount]; pb = new byte[ha.Shape.ByteCount]; }
+            a.Read(id, pa);
+            b.Read(id, pb);
+            if (!pa.AsSpan(0, ha.Shape.ByteCount).SequenceEqual(pb.AsSpan(0, ha.Shape.ByteCount))) return $"the pixels of image {id} differ";
+        }
+        return null;
+    }
+}

@@ -81,7 +81,7 @@ def read_png_folder(path):
     labels, pixels = [], []
     for image_id in ids:
         channels = int(rows[image_id]["channels"])
-        with Image.open(os.path.join(path, "images", f"{image_id}.png")) as im:
+        with Image.open(os.path.join(path, "images", f"{image_id % 256:02x}", f"{image_id}.png")) as im:
             pixels.append(np.asarray(im.convert({1: "L", 3: "RGB", 4: "RGBA"}[channels]), dtype=np.uint8))
         labels.append(int(rows[image_id]["label"]))
     return ids, labels, pixels

@@ -7,8 +7,9 @@ namespace ImageStash.Internal;
 /// <summary>
 /// PNG for the stores' own files: 8-bit grey, RGB or RGBA, not interlaced — exactly what ImageStash writes.
 /// Encoding picks a filter per row (least sum of absolute values, as libpng does) and deflates with zlib level 6;
-/// decoding checks every chunk CRC and the zlib checksum. Measured per 32×32 RGB image on the project machine it is
-/// several times faster than going through Skia, which pays for codec objects and a 4-byte pixel conversion.
+/// decoding checks every chunk CRC and the zlib checksum. BenchmarkDotNet on the project machine, one 32×32 RGB
+/// photo (benchmarks/results/micro): encode on par with SkiaSharp (121 µs against 106 µs, within the error);
+/// decode 2.6× faster (24.5 µs against 63 µs) and allocation-free, which is what the PNG store's reads need.
 /// Other PNGs (palette, 16-bit, interlaced) are left to <see cref="PngCodec"/>'s Skia path.
 /// </summary>
 internal static class SimplePng

@@ -25,6 +25,8 @@ internal static class ImageStashApp
             config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.");
             config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.");
             config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).");
+            config.AddCommand<VerifyCommand>("verify").WithDescription("Check every record of a store; list damaged ids; exit 1 when damaged.")
+                .WithExample("verify", "cifar.lmdb", "--deep");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Copy a store into a new store of any kind and check the copy is exact.")
                 .WithExample("convert", "cifar.h5", "cifar.lmdb");
             config.AddCommand<LoaderBenchCommand>("loader-bench").WithDescription("Measure how fast the training loader feeds batches from a store.")

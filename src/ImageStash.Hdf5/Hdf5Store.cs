@@ -283,13 +283,16 @@ public sealed class Hdf5Store : IImageStore
                 _labels[row] = label;
                 _crcs![row] = crc;
             }
-            // The committed count is written last: rows past it belong to an append that did not finish.
+            // Commit order: the rows reach the file first, then the count that makes them visible. Were the count
+            // flushed with the data, a failed flush (disk full) could publish rows whose pixels never arrived.
+            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
             H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
             H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
         }
         catch (InvalidDataException e)
         {
-            throw new ImageStashException($"writing to store '{Path}' failed ({e.Message}); images committed before this batch are kept — check free disk space and run the import again.", e);
+            // libhdf5 reports no errno; a failed extend, write or flush here is almost always a full disk.
+            throw new ImageStashException($"writing to store '{Path}' failed (libhdf5 could not write: {e.Message.Split("; ")[0].Replace($"'{Path}': ", "")}; is the disk full?); images committed before this batch are kept — free space and run the import again.", e);
         }
         if (_options.SyncWrites)
         {

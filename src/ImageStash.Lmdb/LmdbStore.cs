@@ -70,10 +70,10 @@ public sealed class LmdbStore : IImageStore
                 throw new ImageStashException($"cannot open store '{path}': permission denied; choose a folder you can write to, or open it read-only.", e);
             throw new InvalidDataException($"store '{path}' cannot be opened by LMDB ({e.Message}); is it an LMDB store? Run 'imagestash verify {path}'.", e);
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is UnauthorizedAccessException || e is IOException && e is not FileNotFoundException)
         {
             _lock?.Dispose();
-            throw new ImageStashException($"cannot write to '{path}': permission denied; choose a folder you can write to.", e);
+            throw ImageStashException.NotWritable(path, e);
         }
         catch
         {
@@ -256,8 +256,8 @@ public sealed class LmdbStore : IImageStore
                 Resize(_env.MapSize * 2);
                 continue;
             }
-            if ((int)rc == 28) // ENOSPC
-                throw StoreChecks.WriteFailed(Path, new IOException("No space left on device", 28));
+            if ((int)rc is 28 or 5) // ENOSPC, EIO (what a full tmpfs returns through LMDB's writes)
+                throw StoreChecks.WriteFailed(Path, new IOException((int)rc == 28 ? "No space left on device" : "the disk is full or failing (I/O error)", (int)rc));
             throw new ImageStashException($"writing to store '{Path}' failed: LMDB error {(int)rc} ({rc}); images committed before this batch are kept.");
         }
     }

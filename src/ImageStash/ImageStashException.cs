@@ -42,6 +42,9 @@ public sealed class ImageStashException : Exception
     internal static ImageStashException Locked(string path) =>
         new($"store '{path}' is being written by another process; wait for it to finish or write to another store.");
 
+    internal static ImageStashException NotWritable(string path, Exception e) =>
+        new($"cannot write store '{path}': {e.Message.TrimEnd('.').Replace(" : '", " for '")}; choose a writable location, or open the store read-only.", e);
+
     internal static ImageStashException NativeLibraryMissing(string library, string package) =>
         new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).");
 

@@ -66,10 +66,11 @@ public sealed class PngFolderStore : IImageStore
                 WriteMarker();
             }
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is UnauthorizedAccessException || e is IOException && e is not FileNotFoundException)
         {
             _lock?.Dispose();
-            throw new ImageStashException($"cannot write to '{path}': permission denied; choose a folder you can write to.", e);
+            if (e is ImageStashException) throw;
+            throw ImageStashException.NotWritable(path, e);
         }
         catch
         {

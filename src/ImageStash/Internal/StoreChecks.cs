@@ -52,6 +52,7 @@ internal static class StoreChecks
         const int ENOSPC = 28;
         bool full = (e.HResult & 0xFFFF) == ENOSPC || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
         string why = full ? "the disk is full" : e.Message.TrimEnd('.');
+        if (e.HResult == 5) why = "the disk is full or failing (I/O error)";
         return new ImageStashException($"writing to store '{path}' failed: {why}; images committed before this batch are kept — free space and run the import again.", e);
     }
 }

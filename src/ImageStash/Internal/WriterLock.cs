@@ -8,6 +8,10 @@ internal static class WriterLock
 {
     public const string FileName = "imagestash.lock";
 
+    // .NET reports a lock held elsewhere (flock: EWOULDBLOCK) with the errno as HResult; anything else is a
+    // read-only or unwritable location, which must not be mistaken for a busy store.
+    private const int EWouldBlock = 11;
+
     /// <summary>Takes the lock in <paramref name="directory"/> (the file is created if needed).</summary>
     /// <exception cref="ImageStashException">Another writer holds it.</exception>
     public static FileStream Acquire(string directory, string storePath) =>
@@ -22,9 +26,13 @@ internal static class WriterLock
             // .NET takes an exclusive advisory lock (flock) for FileShare.None, which another process also sees.
             return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        catch (IOException e) when (e.HResult == EWouldBlock)
         {
             throw new ImageStashException(ImageStashException.Locked(storePath).Message, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ImageStashException.NotWritable(storePath, e);
         }
     }
 }

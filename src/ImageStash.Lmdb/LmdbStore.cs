@@ -49,6 +49,7 @@ public sealed class LmdbStore : IImageStore
             throw ImageStashException.NotAStore(path, "LMDB (the folder is not empty and has no data.mdb)");
 
         bool readOnly = options.Mode == StoreOpenMode.ReadOnly;
+        if (exists) LmdbFileCheck.Check(DataFile(path), path);
         try
         {
             if (!readOnly)

@@ -27,7 +27,8 @@ public sealed class Hdf5Store : IImageStore
     private readonly List<int> _labels = [];
     private List<uint>? _crcs;
     private Dictionary<long, int>? _rowOf; // null while ids are first, first+1, … (row = id − first)
-    private long _images = -1, _meta = -1, _idsSet = -1, _names = -1, _crcSet = -1;
+    private long _images = -1, _meta = -1, _idsSet = -1, _nameBytes = -1, _nameSpans = -1, _crcSet = -1;
+    private long _nameBytesUsed;
     private ImageShape? _shape;
     private PixelMap? _map;
     private SafeFileHandle? _data;
@@ -61,6 +62,9 @@ public sealed class Hdf5Store : IImageStore
                 {
                     // HDF5's own flock would refuse readers while we write; our lock file keeps out second writers.
                     try { H5.Pset_file_locking(fapl, false, true); } catch (EntryPointNotFoundException) { }
+                    // The default (earliest) file format on purpose: the 1.10 format's checksums would help against
+                    // damage, but it marks a file "open for write" in its superblock, which keeps readers out while
+                    // we write and keeps everyone out after a killed writer until h5clear is run.
                     _file = exists
                         ? H5.Fopen(path, readOnly ? H5.F_ACC_RDONLY : H5.F_ACC_RDWR, fapl)
                         : H5.Fcreate(path, H5.F_ACC_EXCL, H5.P_DEFAULT, fapl);
@@ -116,7 +120,7 @@ public sealed class Hdf5Store : IImageStore
         ThrowIfReadOnly();
         lock (H5.Gate)
         {
-            H5Util.WriteStringsAttribute(_root, "class_names", names, Path);
+            H5Util.WriteTextAttribute(_root, "class_names", System.Text.Json.JsonSerializer.Serialize(names.ToArray()), Path);
             H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
         }
         _classNames = [.. names];
@@ -142,8 +146,8 @@ public sealed class Hdf5Store : IImageStore
                 return false;
             }
             string? name = null;
-            if (_names >= 0)
-                lock (H5.Gate) name = H5Util.ReadString(_names, (ulong)row, Path);
+            if (_nameSpans >= 0)
+                lock (H5.Gate) name = ReadName(row);
             header = new ImageHeader(id, _shape!.Value, _labels[row], string.IsNullOrEmpty(name) ? null : name);
             return true;
         }
@@ -245,7 +249,7 @@ public sealed class Hdf5Store : IImageStore
             {
                 if (!H5Util.Extendible(_images, Path))
                     throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
-                foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _names }) H5Util.Extend(set, (ulong)newCount, Path);
+                foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
                 byte[]? gathered = null;
                 try
                 {
@@ -266,9 +270,9 @@ public sealed class Hdf5Store : IImageStore
                 fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)oldCount, (ulong)fresh.Length, l, write: true, Path);
                 fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
                 fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
-                // Rows never written read back as empty names, so a batch without names skips the string heap.
+                // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
                 if (fresh.Any(i => batch[i].Name is not null))
-                    H5Util.WriteStrings(_names, (ulong)oldCount, fresh.Select(i => batch[i].Name).ToArray(), Path);
+                    WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
             }
             for (int i = 0; i < batch.Count; i++)
             {
@@ -279,7 +283,7 @@ public sealed class Hdf5Store : IImageStore
                 uint crc = crcs[i];
                 H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
                 H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
-                H5Util.WriteStrings(_names, (ulong)row, [batch[i].Name], Path);
+                WriteNames((ulong)row, [batch[i].Name]);
                 _labels[row] = label;
                 _crcs![row] = crc;
             }
@@ -334,6 +338,42 @@ public sealed class Hdf5Store : IImageStore
         if (row < end) H5Util.Rows(_images, H5.NATIVE_UINT8, row, end - row, pixels + (row - start) * (ulong)rowBytes, write: true, Path);
     }
 
+    /// <summary>Appends the names' UTF-8 bytes to /name_bytes and points rows [row, …) at them in /name_spans.</summary>
+    private unsafe void WriteNames(ulong row, string?[] names)
+    {
+        var spans = new long[names.Length * 2];
+        var bytes = new List<byte>();
+        for (int i = 0; i < names.Length; i++)
+        {
+            byte[] utf8 = names[i] is { } n ? System.Text.Encoding.UTF8.GetBytes(n) : [];
+            spans[2 * i] = _nameBytesUsed + bytes.Count;
+            spans[2 * i + 1] = utf8.Length;
+            bytes.AddRange(utf8);
+        }
+        if (bytes.Count > 0)
+        {
+            H5Util.Extend(_nameBytes, (ulong)(_nameBytesUsed + bytes.Count), Path);
+            byte[] all = [.. bytes];
+            fixed (byte* p = all) H5Util.Rows(_nameBytes, H5.NATIVE_UINT8, (ulong)_nameBytesUsed, (ulong)all.Length, p, write: true, Path);
+            _nameBytesUsed += all.Length;
+        }
+        fixed (long* p = spans) H5Util.Rows(_nameSpans, H5.NATIVE_INT64, row, (ulong)names.Length, p, write: true, Path);
+    }
+
+    /// <summary>A row's name, its span checked against /name_bytes before anything is read (the file may be damaged).</summary>
+    private unsafe string? ReadName(int row)
+    {
+        var span = stackalloc long[2];
+        H5Util.Rows(_nameSpans, H5.NATIVE_INT64, (ulong)row, 1, span, write: false, Path);
+        long start = span[0], length = span[1];
+        if (length == 0) return null;
+        if (start < 0 || length < 0 || length > ushort.MaxValue || start + length > _nameBytesUsed)
+            throw StoreChecks.Damaged(Path, _ids[row], $"/name_spans gives ({start}, {length}) outside /name_bytes");
+        var bytes = new byte[length];
+        fixed (byte* p = bytes) H5Util.Rows(_nameBytes, H5.NATIVE_UINT8, (ulong)start, (ulong)length, p, write: false, Path);
+        return System.Text.Encoding.UTF8.GetString(bytes);
+    }
+
     private void CreateDatasets(ImageShape shape)
     {
         // A power of two (256 for 32×32×3, ~768 KiB) so that batches of 1,024 fill whole chunks, which are then
@@ -343,9 +383,8 @@ public sealed class Hdf5Store : IImageStore
         _meta = H5Util.CreateExtendible(_file, "meta", H5.STD_I32LE, [], MetaChunkRows, Path);
         _idsSet = H5Util.CreateExtendible(_file, "ids", H5.STD_I64LE, [], MetaChunkRows, Path);
         _crcSet = H5Util.CreateExtendible(_file, "crc32", H5.STD_U32LE, [], MetaChunkRows, Path);
-        long stringType = H5Util.VariableStringType();
-        try { _names = H5Util.CreateExtendible(_file, "names", stringType, [], 1024, Path); }
-        finally { H5.Tclose(stringType); }
+        _nameBytes = H5Util.CreateExtendible(_file, "name_bytes", H5.STD_U8LE, [], 64 * 1024, Path);
+        _nameSpans = H5Util.CreateExtendible(_file, "name_spans", H5.STD_I64LE, [2], MetaChunkRows, Path);
         _crcs = [];
         _shape = shape;
         _chunkRows = chunkRows;
@@ -353,7 +392,9 @@ public sealed class Hdf5Store : IImageStore
 
     private void Load()
     {
-        _classNames = H5Util.ReadStringsAttribute(_root, "class_names", Path) ?? [];
+        string? classes = H5Util.ReadTextAttribute(_root, "class_names", Path);
+        try { _classNames = classes is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(classes) ?? []; }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"'{Path}': attribute class_names is not a JSON list of strings ({e.Message}).", e); }
         if (H5.Lexists(_file, "images", H5.P_DEFAULT) <= 0) return;
         _images = OpenDataset("images");
         var dims = H5Util.Dims(_images, Path);
@@ -383,7 +424,12 @@ public sealed class Hdf5Store : IImageStore
             _crcSet = OpenDataset("crc32");
             _crcs = [.. H5Util.ReadVector<uint>(_crcSet, H5.NATIVE_UINT32, (ulong)count, Path)];
         }
-        if (H5.Lexists(_file, "names", H5.P_DEFAULT) > 0) _names = OpenDataset("names");
+        if (H5.Lexists(_file, "name_spans", H5.P_DEFAULT) > 0 && H5.Lexists(_file, "name_bytes", H5.P_DEFAULT) > 0)
+        {
+            _nameSpans = OpenDataset("name_spans");
+            _nameBytes = OpenDataset("name_bytes");
+            _nameBytesUsed = (long)H5Util.Dims(_nameBytes, Path)[0];
+        }
         UpdateRowIndex(0);
         _map = PixelMap.Build(_images, _shape.Value, count, Path, null);
         _chunkRows = _map?.RowsPerChunk ?? 0;
@@ -433,7 +479,7 @@ public sealed class Hdf5Store : IImageStore
 
     private void CloseHandles()
     {
-        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _names }) if (set >= 0) H5.Dclose(set);
+        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameBytes, _nameSpans }) if (set >= 0) H5.Dclose(set);
         if (_root > 0) H5.Gclose(_root);
         if (_file > 0) H5.Fclose(_file);
     }

@@ -12,10 +12,28 @@ internal sealed class VerifyCommand : Command<VerifyCommand.Settings>
         [CommandOption("--deep")]
         [Description("Also read every image and check its pixels (CRC-32, PNG checksums).")]
         public bool Deep { get; init; }
+
+        [CommandOption("--in-process")]
+        [Description("Check in this process (by default a child process does, so a native crash on a damaged file is reported, not suffered).")]
+        public bool InProcess { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // LMDB and libhdf5 trust their files: some damage makes them read wild pointers and the process dies of a
+        // signal (found by fuzzing). So the check runs in a child process and a signal becomes a finding.
+        if (!settings.InProcess && ChildCommand() is { } child)
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(child.File) { UseShellExecute = false };
+            foreach (string a in child.Args) psi.ArgumentList.Add(a);
+            foreach (string a in context.Arguments) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add("--in-process");
+            using var process = System.Diagnostics.Process.Start(psi)!;
+            process.WaitForExit();
+            if (process.ExitCode is ImageStashApp.Ok or ImageStashApp.Failed or ImageStashApp.Usage) return process.ExitCode;
+            Console.WriteLine($"store '{settings.Store}' is damaged: reading it crashed the native store library (exit {process.ExitCode}{Signal(process.ExitCode)}); restore it from a copy.");
+            return ImageStashApp.Failed;
+        }
         using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
         var report = Internal.Progress.Run("verify", store.Count, p => StoreVerifier.Verify(store, settings.Deep, p, cancellationToken));
         foreach (var problem in report.Problems)
@@ -26,4 +44,20 @@ internal sealed class VerifyCommand : Command<VerifyCommand.Settings>
             : $"{store.Format} store '{store.Path}': {report.Checked:N0} images, {report.Problems.Count:N0} problem(s) listed above.");
         return report.Clean ? ImageStashApp.Ok : ImageStashApp.Failed;
     }
+
+    /// <summary>How to start this tool again: the app itself, or dotnet with this assembly; null when hosted elsewhere (tests).</summary>
+    private static (string File, string[] Args)? ChildCommand()
+    {
+        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != "ImageStash.Cli" || Environment.ProcessPath is not { } host) return null;
+        string self = typeof(VerifyCommand).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(host) == "dotnet" ? (host, [self]) : (host, []);
+    }
+
+    private static string Signal(int exitCode) => exitCode switch
+    {
+        134 => ", SIGABRT",
+        135 => ", SIGBUS",
+        139 => ", SIGSEGV",
+        _ => "",
+    };
 }

@@ -98,103 +98,50 @@ internal static unsafe class H5Util
         return values;
     }
 
-    public static long VariableStringType()
-    {
-        long type = H5.Tcopy(H5.C_S1);
-        H5.Tset_size(type, H5.T_VARIABLE);
-        H5.Tset_cset(type, H5.T_CSET_UTF8);
-        return type;
-    }
-
-    /// <summary>Writes strings (null becomes "") into rows [start, start+n) of a 1-D variable-length string dataset.</summary>
-    public static void WriteStrings(long dataset, ulong start, IReadOnlyList<string?> values, string path)
-    {
-        var pointers = new IntPtr[values.Count];
-        long type = VariableStringType();
-        try
-        {
-            for (int i = 0; i < values.Count; i++) pointers[i] = Marshal.StringToCoTaskMemUTF8(values[i] ?? "");
-            fixed (IntPtr* p = pointers) Rows(dataset, type, start, (ulong)values.Count, p, write: true, path);
-        }
-        finally
-        {
-            foreach (var p in pointers) if (p != IntPtr.Zero) Marshal.FreeCoTaskMem(p);
-            H5.Tclose(type);
-        }
-    }
-
-    /// <summary>Reads one row of a 1-D variable-length string dataset.</summary>
-    public static string ReadString(long dataset, ulong row, string path)
-    {
-        long type = VariableStringType();
-        IntPtr text = IntPtr.Zero;
-        try
-        {
-            Rows(dataset, type, row, 1, &text, write: false, path);
-            return Marshal.PtrToStringUTF8(text) ?? "";
-        }
-        finally
-        {
-            if (text != IntPtr.Zero)
-            {
-                ulong one = 1;
-                long space = H5.Screate_simple(1, &one, null);
-                H5.Dvlen_reclaim(type, space, H5.P_DEFAULT, &text);
-                H5.Sclose(space);
-            }
-            H5.Tclose(type);
-        }
-    }
-
-    /// <summary>Replaces an attribute with a 1-D array of UTF-8 variable-length strings (h5py reads it as a list of str).</summary>
-    public static void WriteStringsAttribute(long obj, string name, IReadOnlyList<string> values, string path)
+    /// <summary>
+    /// Replaces an attribute with a fixed-length UTF-8 string. Stored inside the object header (checksummed in the
+    /// 1.10 format), unlike variable-length strings, which live in the unchecksummed global heap — where a flipped
+    /// byte made libhdf5 crash while reading (found by fuzzing).
+    /// </summary>
+    public static void WriteTextAttribute(long obj, string name, string value, string path)
     {
         if (H5.Aexists(obj, name) > 0) H5.Check(H5.Adelete(obj, name), "H5Adelete", path);
-        ulong n = (ulong)values.Count;
-        long type = VariableStringType();
-        long space = H5.Screate_simple(1, &n, null);
-        var pointers = values.Select(v => Marshal.StringToCoTaskMemUTF8(v)).ToArray();
+        byte[] bytes = Encoding.UTF8.GetBytes(value);
+        long type = H5.Tcopy(H5.C_S1);
+        H5.Tset_size(type, (nuint)Math.Max(1, bytes.Length));
+        H5.Tset_cset(type, H5.T_CSET_UTF8);
+        long space = H5.Screate(0 /* H5S_SCALAR */);
         try
         {
             long attr = H5.Check(H5.Acreate2(obj, name, type, space, H5.P_DEFAULT, H5.P_DEFAULT), $"H5Acreate2 {name}", path);
-            try { fixed (IntPtr* p = pointers) H5.Check(H5.Awrite(attr, type, p), "H5Awrite", path); }
+            try { fixed (byte* p = bytes.Length == 0 ? [0] : bytes) H5.Check(H5.Awrite(attr, type, p), "H5Awrite", path); }
             finally { H5.Aclose(attr); }
         }
         finally
         {
-            foreach (var p in pointers) Marshal.FreeCoTaskMem(p);
             H5.Sclose(space);
             H5.Tclose(type);
         }
     }
 
-    public static string[]? ReadStringsAttribute(long obj, string name, string path)
+    /// <summary>Reads a fixed-length string attribute; null when absent or of another type.</summary>
+    public static string? ReadTextAttribute(long obj, string name, string path)
     {
         if (H5.Aexists(obj, name) <= 0) return null;
         long attr = H5.Check(H5.Aopen(obj, name, H5.P_DEFAULT), "H5Aopen", path);
-        long space = H5.Aget_space(attr);
-        long fileType = H5.Aget_type(attr);
-        long type = VariableStringType();
+        long type = H5.Aget_type(attr);
         try
         {
-            if (H5.Tget_class(fileType) != H5.T_STRING || H5.Tis_variable_str(fileType) <= 0) return null;
-            int rank = H5.Sget_simple_extent_ndims(space);
-            ulong n = 1;
-            if (rank == 1) H5.Sget_simple_extent_dims(space, &n, null);
-            var pointers = new IntPtr[n];
-            fixed (IntPtr* p = pointers)
-            {
-                H5.Check(H5.Aread(attr, type, p), "H5Aread", path);
-                var result = pointers.Select(x => Marshal.PtrToStringUTF8(x) ?? "").ToArray();
-                H5.Dvlen_reclaim(type, space, H5.P_DEFAULT, p);
-                return result;
-            }
+            if (H5.Tget_class(type) != H5.T_STRING || H5.Tis_variable_str(type) != 0) return null;
+            nuint size = H5.Tget_size(type);
+            if (size > 16 << 20) throw new InvalidDataException($"'{path}': attribute {name} claims {size} bytes.");
+            var bytes = new byte[(int)size];
+            fixed (byte* p = bytes) H5.Check(H5.Aread(attr, type, p), "H5Aread", path);
+            return Encoding.UTF8.GetString(bytes).TrimEnd('\0');
         }
         finally
         {
             H5.Tclose(type);
-            H5.Tclose(fileType);
-            H5.Sclose(space);
             H5.Aclose(attr);
         }
     }

@@ -148,4 +148,19 @@ public sealed class BadInputTests : IDisposable
         Assert.Matches(@"^imagestash: error: store '.*photos\.h5' holds \d+×\d+×3 images; image 1 is \d+×\d+×3 — import with --resize \d+x\d+ or use an LMDB or PNG store\.$", line);
         AssertStillHolds(store, 1);
     }
+
+    [Fact]
+    public void A_cifar_label_above_9_fails_in_strict_mode_and_keeps_the_store()
+    {
+        string store = StoreWithImages();
+        string bin = _dir.File("data_batch_1.bin");
+        var records = new byte[3073 * 4];
+        records[3073 * 2] = 12;
+        File.WriteAllBytes(bin, records);
+        var (exit, _, err) = CliRunner.Run("import", bin, store, "--batch", "2");
+        Assert.Equal(1, exit);
+        Assert.Equal($"imagestash: error: '{bin}' record 2 (offset 6146): label 12 is not a CIFAR-10 class (0–9); is this CIFAR-100? Pass --lenient-labels to keep it.", OneLine(err));
+        AssertStillHolds(store, 27);
+        Assert.Equal(0, CliRunner.Run("verify", store, "--deep").Exit);
+    }
 }

@@ -39,6 +39,13 @@ public sealed class FuzzTests : IDisposable
             var (exit, output, err) = ChildProcess.Cli(null, "verify", copy, "--deep");
             string what = $"iteration {i}: {how} {Path.GetFileName(victim)} -> exit {exit}";
             outcomes.Add(what);
+            if (exit is not (0 or 1))
+            {
+                // Keep the evidence: the damaged store that crashed the child, for a debugger.
+                string kept = Path.Combine(Path.GetTempPath(), $"imagestash-fuzz-crash-{kind}-{i}{Path.GetExtension(copy)}");
+                if (File.Exists(copy)) File.Copy(copy, kept, overwrite: true);
+                what += $" (kept as {kept})";
+            }
             Assert.True(exit is 0 or 1, $"{what}\n{err}{output}");
             Assert.DoesNotContain("Unhandled exception", err);
             Assert.DoesNotContain("unexpected", err);

@@ -66,19 +66,19 @@ public sealed class LmdbStore : IImageStore
         }
         catch (LightningException e)
         {
-            _lock?.Dispose();
+            CloseAfterFailedOpen();
             if (e.StatusCode is 13 or 30) // EACCES, EROFS
                 throw new ImageStashException($"cannot open store '{path}': permission denied; choose a folder you can write to, or open it read-only.", e);
             throw new InvalidDataException($"store '{path}' cannot be opened by LMDB ({e.Message}); is it an LMDB store? Run 'imagestash verify {path}'.", e);
         }
         catch (Exception e) when (e is UnauthorizedAccessException || e is IOException && e is not FileNotFoundException)
         {
-            _lock?.Dispose();
+            CloseAfterFailedOpen();
             throw ImageStashException.NotWritable(path, e);
         }
         catch
         {
-            _lock?.Dispose();
+            CloseAfterFailedOpen();
             throw;
         }
     }
@@ -88,6 +88,19 @@ public sealed class LmdbStore : IImageStore
 
     /// <inheritdoc />
     public string Format => "lmdb";
+
+    /// <summary>
+    /// Releases what a failed constructor made. LightningDB's finalizer throws for an environment never disposed,
+    /// which ends the process, so a store that cannot be opened must close its environment here.
+    /// </summary>
+    private void CloseAfterFailedOpen()
+    {
+        try { _env?.Dispose(); }
+        catch (Exception e) when (e is LightningException or InvalidOperationException) { }
+        if (_env is not null) GC.SuppressFinalize(_env);
+        _lock?.Dispose();
+        _mapGate.Dispose();
+    }
 
     /// <inheritdoc />
     public long Count

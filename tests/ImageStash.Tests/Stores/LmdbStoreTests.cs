@@ -134,4 +134,26 @@ public sealed class LmdbStoreTests : IDisposable
         var e = Assert.Throws<ImageStashException>(() => LmdbStore.Provider.Open(StorePath, new StoreOptions()));
         Assert.Contains("is not a LMDB (the folder is not empty and has no data.mdb) store", e.Message);
     }
+
+    [Fact]
+    public void A_store_that_fails_to_open_leaves_nothing_for_the_finalizer_to_crash_on()
+    {
+        using (var store = LmdbStore.Provider.Open(StorePath, new StoreOptions()))
+        {
+            using var batch = TestData.Batch(3, new ImageShape(4, 4, 3));
+            store.Put(batch);
+        }
+        string data = Path.Combine(StorePath, "data.mdb");
+        byte[] bytes = File.ReadAllBytes(data);
+        int at = bytes.AsSpan().IndexOf("imagestash-lmdb"u8);
+        Assert.True(at > 0);
+        "imagestash-xxxx"u8.CopyTo(bytes.AsSpan(at));
+        File.WriteAllBytes(data, bytes);
+        for (int i = 0; i < 5; i++)
+            Assert.Throws<ImageStashException>(() => StoreKinds.Registry.OpenRead(StorePath));
+        // LightningDB's finalizer throws for an environment never disposed, which would end this process.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
 }

@@ -43,13 +43,6 @@ public sealed class ImageBatch : IDisposable
     /// <summary>Every image's pixels back to back, in batch order (N×H×W×C when the shapes agree).</summary>
     internal ReadOnlySpan<byte> AllPixels => _pixels.AsSpan(0, _used);
 
-    /// <summary>The pixels of image <paramref name="index"/> as memory, valid until the batch is cleared.</summary>
-    public ReadOnlyMemory<byte> GetPixelMemory(int index)
-    {
-        var (header, offset) = _entries[index];
-        return _pixels.AsMemory(offset, header.Shape.ByteCount);
-    }
-
     /// <summary>Adds an image, copying its pixels.</summary>
     /// <exception cref="ArgumentException">The pixel count does not match the shape.</exception>
     public void Add(ImageHeader header, ReadOnlySpan<byte> pixels)
@@ -71,32 +64,12 @@ public sealed class ImageBatch : IDisposable
         return span;
     }
 
-    /// <summary>Removes the last image added (e.g. one whose decode failed after <see cref="AddUninitialized"/>).</summary>
-    public void RemoveLast()
-    {
-        _used = _entries[^1].Offset;
-        _entries.RemoveAt(_entries.Count - 1);
-    }
-
     /// <summary>Gives image <paramref name="index"/> another id (e.g. to append after a store's last id).</summary>
     public void SetId(int index, long id)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         var (header, offset) = _entries[index];
         _entries[index] = (header with { Id = id }, offset);
-    }
-
-    /// <summary>The same shape for every image, or null when the batch is empty or shapes differ.</summary>
-    public ImageShape? UniformShape
-    {
-        get
-        {
-            if (_entries.Count == 0) return null;
-            var first = _entries[0].Header.Shape;
-            foreach (var (h, _) in _entries)
-                if (h.Shape != first) return null;
-            return first;
-        }
     }
 
     /// <summary>Empties the batch, keeping its buffer.</summary>

@@ -40,8 +40,4 @@ public sealed class StoreOptions
         get;
         set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown pixel encoding.");
     } = PixelEncoding.Raw;
-
-    /// <summary>The same options with another mode.</summary>
-    public StoreOptions WithMode(StoreOpenMode mode) =>
-        new() { Mode = mode, Format = Format, SyncWrites = SyncWrites, Encoding = Encoding };
 }

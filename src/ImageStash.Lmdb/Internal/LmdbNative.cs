@@ -32,17 +32,6 @@ internal static class LmdbNative
                 "liblmdb0");
     }
 
-    /// <summary>The loaded LMDB's version string, e.g. "LMDB 0.9.24: (July 24, 2019)".</summary>
-    public static unsafe string Version
-    {
-        get
-        {
-            EnsureLoaded();
-            var fn = (delegate* unmanaged<int*, int*, int*, IntPtr>)NativeLibrary.GetExport(Handle.Value, "mdb_version");
-            return Marshal.PtrToStringUTF8(fn(null, null, null)) ?? "unknown";
-        }
-    }
-
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
         name == "lmdb" ? Handle.Value : IntPtr.Zero;
 

@@ -17,21 +17,23 @@ public static class StoreImporter
     {
         options ??= new ImportOptions();
         long nextId = options.FirstId ?? NextFreeId(store);
-        long first = nextId, imported = 0;
+        long first = -1, last = -1, imported = 0;
         CheckClasses(source, store);
         foreach (var batch in source.ReadBatches(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (options.KeepSourceIds) nextId = batch.Count > 0 ? batch[batch.Count - 1].Id + 1 : nextId;
-            else for (int i = 0; i < batch.Count; i++) batch.SetId(i, nextId++);
-            if (imported == 0 && batch.Count > 0) first = batch[0].Id;
+            if (batch.Count == 0) continue;
+            if (!options.KeepSourceIds)
+                for (int i = 0; i < batch.Count; i++) batch.SetId(i, nextId++);
             store.Put(batch, options.Overwrite);
+            if (first < 0) first = batch[0].Id;
+            last = batch[batch.Count - 1].Id;
             imported += batch.Count;
             options.Progress?.Report(imported);
         }
         CheckClasses(source, store);
         if (store.ClassNames.Count == 0 && source.ClassNames.Count > 0) store.SetClassNames(source.ClassNames);
-        return new ImportResult(imported, imported > 0 ? first : -1, imported > 0 ? nextId - 1 : -1, source.Skipped);
+        return new ImportResult(imported, first, last, source.Skipped);
     }
 
     /// <summary>The id after the store's largest, or 0 for an empty store.</summary>

@@ -108,14 +108,14 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
 
     private static BenchResults RunWithProgress(IImageSource source, BenchOptions options, CancellationToken cancel)
     {
-        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected && !Console.IsErrorRedirected)
+        if (Internal.Progress.Interactive)
         {
             return AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("bench: loading source", maxValue: 1);
-                    var result = StoreBenchmark.Run(source, Stores.Registry, options, new SyncProgress(p =>
+                    var result = StoreBenchmark.Run(source, Stores.Registry, options, new SyncProgress<BenchProgress>(p =>
                     {
                         task.MaxValue = p.Total;
                         task.Value = p.Done;
@@ -127,7 +127,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         return StoreBenchmark.Run(source, Stores.Registry, options,
-            new SyncProgress(p => Console.Error.WriteLine($"bench [{clock.Elapsed:mm\\:ss}] {p.Done}/{p.Total} {p.Step}")), cancel);
+            new SyncProgress<BenchProgress>(p => Console.Error.WriteLine($"bench [{clock.Elapsed:mm\\:ss}] {p.Done}/{p.Total} {p.Step}")), cancel);
     }
 
     private static void PrintTable(BenchResults results)
@@ -145,10 +145,5 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         if (Console.IsOutputRedirected) console.Profile.Width = 120;
         console.Write(table);
-    }
-
-    private sealed class SyncProgress(Action<BenchProgress> report) : IProgress<BenchProgress>
-    {
-        public void Report(BenchProgress value) => report(value);
     }
 }

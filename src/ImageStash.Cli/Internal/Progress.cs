@@ -8,9 +8,13 @@ namespace ImageStash.Cli.Internal;
 /// </summary>
 internal static class Progress
 {
+    /// <summary>Whether progress can be drawn as a live bar (a terminal on both outputs).</summary>
+    public static bool Interactive =>
+        AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected && !Console.IsOutputRedirected;
+
     public static T Run<T>(string label, long? total, Func<IProgress<long>, T> work)
     {
-        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected && !Console.IsOutputRedirected)
+        if (Interactive)
         {
             return AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -25,17 +29,11 @@ internal static class Progress
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var last = TimeSpan.Zero;
-        return work(new SyncProgress(n =>
+        return work(new SyncProgress<long>(n =>
         {
             if (clock.Elapsed - last < TimeSpan.FromSeconds(2)) return;
             last = clock.Elapsed;
             Console.Error.WriteLine(total is null ? $"{label}: {n:N0}" : $"{label}: {n:N0}/{total:N0} ({100.0 * n / Math.Max(1, total.Value):F0}%)");
         }));
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool and can print late).</summary>
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

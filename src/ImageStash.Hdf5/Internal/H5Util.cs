@@ -68,23 +68,24 @@ internal static unsafe class H5Util
     /// <summary>Writes or reads rows [start, start+count) of a dataset from/to a contiguous buffer.</summary>
     public static void Rows(long dataset, long memType, ulong start, ulong count, void* buffer, bool write, string path)
     {
-        var dims = Dims(dataset, path);
-        int rank = dims.Length;
-        var offset = stackalloc ulong[rank];
-        var size = stackalloc ulong[rank];
-        offset[0] = start; size[0] = count;
-        for (int i = 1; i < rank; i++) { offset[i] = 0; size[i] = dims[i]; }
         long fileSpace = H5.Check(H5.Dget_space(dataset), "H5Dget_space", path);
-        long memSpace = H5.Check(H5.Screate_simple(rank, size, null), "H5Screate_simple", path);
+        long memSpace = -1;
         try
         {
+            int rank = (int)H5.Check(H5.Sget_simple_extent_ndims(fileSpace), "H5Sget_simple_extent_ndims", path);
+            var offset = stackalloc ulong[rank];
+            var size = stackalloc ulong[rank];
+            H5.Check(H5.Sget_simple_extent_dims(fileSpace, size, null), "H5Sget_simple_extent_dims", path);
+            offset[0] = start; size[0] = count;
+            for (int i = 1; i < rank; i++) offset[i] = 0;
+            memSpace = H5.Check(H5.Screate_simple(rank, size, null), "H5Screate_simple", path);
             H5.Check(H5.Sselect_hyperslab(fileSpace, H5.S_SELECT_SET, offset, null, size, null), "H5Sselect_hyperslab", path);
             if (write) H5.Check(H5.Dwrite(dataset, memType, memSpace, fileSpace, H5.P_DEFAULT, buffer), "H5Dwrite", path);
             else H5.Check(H5.Dread(dataset, memType, memSpace, fileSpace, H5.P_DEFAULT, buffer), "H5Dread", path);
         }
         finally
         {
-            H5.Sclose(memSpace);
+            if (memSpace >= 0) H5.Sclose(memSpace);
             H5.Sclose(fileSpace);
         }
     }

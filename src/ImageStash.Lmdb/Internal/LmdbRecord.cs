@@ -68,22 +68,22 @@ internal static class LmdbRecord
     public static Parsed Parse(ReadOnlySpan<byte> value, long id, string path)
     {
         if (value.Length < HeaderSize)
-            throw Damaged(path, id, $"value is {value.Length} bytes, shorter than the {HeaderSize}-byte header");
+            throw StoreChecks.Damaged(path, id, $"value is {value.Length} bytes, shorter than the {HeaderSize}-byte header");
         if (value[0] != Version)
-            throw Damaged(path, id, $"record version {value[0]} is not {Version}");
+            throw StoreChecks.Damaged(path, id, $"record version {value[0]} is not {Version}");
         int channels = value[2];
         uint height = BinaryPrimitives.ReadUInt32LittleEndian(value[4..]);
         uint width = BinaryPrimitives.ReadUInt32LittleEndian(value[8..]);
         if (value[1] > 1 || channels is not (1 or 3 or 4) || height is < 1 or > ImageShape.MaxSide || width is < 1 or > ImageShape.MaxSide)
-            throw Damaged(path, id, $"header says encoding {value[1]}, {height}×{width}×{channels}");
+            throw StoreChecks.Damaged(path, id, $"header says encoding {value[1]}, {height}×{width}×{channels}");
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(value[20..]);
         if (HeaderSize + nameLength > value.Length)
-            throw Damaged(path, id, $"name length {nameLength} runs past the {value.Length}-byte value");
+            throw StoreChecks.Damaged(path, id, $"name length {nameLength} runs past the {value.Length}-byte value");
         var shape = new ImageShape((int)height, (int)width, channels);
         var encoding = (PixelEncoding)value[1];
         var payload = value[(HeaderSize + nameLength)..];
         if (encoding == PixelEncoding.Raw && payload.Length != shape.ByteCount)
-            throw Damaged(path, id, $"{payload.Length} pixel bytes for a {shape} image ({shape.ByteCount} expected)");
+            throw StoreChecks.Damaged(path, id, $"{payload.Length} pixel bytes for a {shape} image ({shape.ByteCount} expected)");
         return new Parsed
         {
             Shape = shape,
@@ -103,12 +103,10 @@ internal static class LmdbRecord
         else
         {
             try { ImageStash.Internal.PngCodec.Decode(record.Payload, target, record.Shape.Channels, $"store '{path}' id {id}", record.Shape); }
-            catch (InvalidDataException e) { throw Damaged(path, id, e.Message); }
+            catch (InvalidDataException e) { throw StoreChecks.Damaged(path, id, e.Message); }
         }
         uint crc = Crc32.HashToUInt32(target);
         if (crc != record.Crc)
-            throw Damaged(path, id, $"pixel CRC32 is {crc:x8} but the record says {record.Crc:x8}");
+            throw StoreChecks.Damaged(path, id, $"pixel CRC32 is {crc:x8} but the record says {record.Crc:x8}");
     }
-
-    public static InvalidDataException Damaged(string path, long id, string what) => StoreChecks.Damaged(path, id, what);
 }

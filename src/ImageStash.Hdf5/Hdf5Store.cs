@@ -14,14 +14,16 @@ namespace ImageStash.Hdf5;
 /// </summary>
 public sealed class Hdf5Store : IImageStore
 {
-    private const int MetaChunkRows = 4096;
+    private const int MetaChunkRows = 1024;
     private const int ChunkBytesTarget = 1 << 20;
     private ulong _chunkRows; // rows per /images chunk, 0 until known
 
     private readonly StoreOptions _options;
     private readonly FileStream? _lock;
-    private readonly long _file;
-    private readonly long _root;
+    private long _file = -1;
+    private long _root = -1;
+    private JournaledFile? _journal; // writers with libhdf5 1.10: every commit atomic
+    private volatile bool _mapStale;
     private readonly ReaderWriterLockSlim _gate = new();
     private readonly List<long> _ids = [];
     private readonly List<int> _labels = [];
@@ -53,39 +55,89 @@ public sealed class Hdf5Store : IImageStore
         bool readOnly = options.Mode == StoreOpenMode.ReadOnly;
         lock (H5.Gate)
         {
-            if (exists && H5.Fis_hdf5(path) <= 0) throw ImageStashException.NotAStore(path, "HDF5");
             try
             {
                 if (!readOnly) _lock = WriterLock.AcquireFile(path + ".lock", path);
-                long fapl = H5.Check(H5.Pcreate(H5.FILE_ACCESS), "H5Pcreate", path);
-                try
+                if (exists && !RecoverInterruptedCommit(path, readOnly))
                 {
-                    // HDF5's own flock would refuse readers while we write; our lock file keeps out second writers.
-                    try { H5.Pset_file_locking(fapl, false, true); } catch (EntryPointNotFoundException) { }
-                    // The default (earliest) file format on purpose: the 1.10 format's checksums would help against
-                    // damage, but it marks a file "open for write" in its superblock, which keeps readers out while
-                    // we write and keeps everyone out after a killed writer until h5clear is run.
-                    _file = exists
-                        ? H5.Fopen(path, readOnly ? H5.F_ACC_RDONLY : H5.F_ACC_RDWR, fapl)
-                        : H5.Fcreate(path, H5.F_ACC_EXCL, H5.P_DEFAULT, fapl);
+                    exists = false; // the store's creation itself never committed
+                    if (options.Mode is StoreOpenMode.Open or StoreOpenMode.ReadOnly) throw ImageStashException.StoreNotFound(path);
                 }
-                finally { H5.Pclose(fapl); }
-                if (_file < 0)
+                if (exists && H5.Fis_hdf5(path) <= 0) throw ImageStashException.NotAStore(path, "HDF5");
+                OpenFile(create: !exists);
+                if (!exists && _journal is not null)
                 {
-                    if (!exists && !CanWriteBeside(path))
-                        throw new ImageStashException($"cannot create '{path}': permission denied; choose a folder you can write to.");
-                    throw new InvalidDataException($"'{path}': HDF5 cannot open the file; it may be damaged, or locked by another program.");
+                    H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", path);
+                    _journal.Commit();
                 }
-                _root = H5.Check(H5.Gopen2(_file, "/", H5.P_DEFAULT), "H5Gopen2", path);
-                Load();
             }
             catch
             {
                 CloseHandles();
-                _lock?.Dispose();
+                if (_lock is not null) WriterLock.Release(_lock);
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Rolls back a commit a killed writer left half done (a hot journal beside the file); a reader takes the writer's
+    /// lock for it, and leaves it to a live writer. Returns false when nothing committed remains (a creation that
+    /// never finished; the file is removed).
+    /// </summary>
+    private bool RecoverInterruptedCommit(string path, bool readOnly)
+    {
+        if (!JournaledFile.IsHot(path)) return true;
+        FileStream? held = _lock;
+        if (held is null)
+        {
+            try { held = WriterLock.TryAcquireFile(path + ".lock", path); }
+            catch (ImageStashException e)
+            {
+                throw new ImageStashException($"store '{path}' was left mid-commit by a writer that stopped, and cannot be rolled back from here ({e.InnerException?.Message}); open it once where its folder is writable.", e);
+            }
+            if (held is null) return true; // a live writer owns the journal
+        }
+        try
+        {
+            if (!JournaledFile.Recover(path) || new FileInfo(path).Length > 0) return true;
+            File.Delete(path);
+            return false;
+        }
+        finally { if (held != _lock) WriterLock.Release(held); }
+    }
+
+    /// <summary>Opens (or creates) the file and loads its state; writers go through the journal driver.</summary>
+    private void OpenFile(bool create)
+    {
+        bool readOnly = _lock is null;
+        Exception? failure = null;
+        long fapl = H5.Check(H5.Pcreate(H5.FILE_ACCESS), "H5Pcreate", Path);
+        try
+        {
+            // HDF5's own flock would refuse readers while we write; our lock file keeps out second writers.
+            try { H5.Pset_file_locking(fapl, false, true); } catch (EntryPointNotFoundException) { }
+            // The default (earliest) file format on purpose: the 1.10 format's checksums would help against
+            // damage, but it marks a file "open for write" in its superblock, which keeps readers out while
+            // we write and keeps everyone out after a killed writer until h5clear is run.
+            if (!readOnly && JournalDriver.Id >= 0)
+            {
+                _file = JournalDriver.OpenFile(Path, create, fapl, out _journal, out failure);
+                if (_journal is not null) _journal.Sync = _options.SyncWrites;
+            }
+            else
+                _file = create ? H5.Fcreate(Path, H5.F_ACC_EXCL, H5.P_DEFAULT, fapl) : H5.Fopen(Path, readOnly ? H5.F_ACC_RDONLY : H5.F_ACC_RDWR, fapl);
+        }
+        finally { H5.Pclose(fapl); }
+        if (_file < 0)
+        {
+            if (failure is UnauthorizedAccessException || (create && !CanWriteBeside(Path)))
+                throw new ImageStashException($"cannot create '{Path}': permission denied; choose a folder you can write to.");
+            if (failure is IOException io && create) throw ImageStashException.NotWritable(Path, io);
+            throw new InvalidDataException($"'{Path}': HDF5 cannot open the file; it may be damaged, or locked by another program.");
+        }
+        _root = H5.Check(H5.Gopen2(_file, "/", H5.P_DEFAULT), "H5Gopen2", Path);
+        Load();
     }
 
     /// <inheritdoc />
@@ -112,17 +164,14 @@ public sealed class Hdf5Store : IImageStore
     public IReadOnlyList<string> ClassNames => _classNames;
 
     /// <summary>Whether pixels are read straight from the file (uncompressed layout) rather than through libhdf5.</summary>
-    internal bool DirectReads => _map is not null;
+    internal bool DirectReads => CurrentMap() is not null;
 
     /// <inheritdoc />
     public void SetClassNames(IReadOnlyList<string> names)
     {
         ThrowIfReadOnly();
         lock (H5.Gate)
-        {
-            H5Util.WriteTextAttribute(_root, "class_names", System.Text.Json.JsonSerializer.Serialize(names.ToArray()), Path);
-            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
-        }
+            Commit(() => H5Util.WriteTextAttribute(_root, "class_names", System.Text.Json.JsonSerializer.Serialize(names.ToArray()), Path));
         _classNames = [.. names];
     }
 
@@ -211,7 +260,6 @@ public sealed class Hdf5Store : IImageStore
             var replaced = StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryRow(id, out _));
             lock (H5.Gate)
             {
-                if (_images < 0) CreateDatasets(shape);
                 WriteBatch(batch, replaced, shape);
             }
         }
@@ -223,14 +271,22 @@ public sealed class Hdf5Store : IImageStore
     {
         if (_disposed) return;
         _disposed = true;
-        lock (H5.Gate) CloseHandles();
-        _data?.Dispose();
-        if (_lock is not null)
+        lock (H5.Gate)
         {
-            // Removed while still held, so no other process can be waiting on this very file.
-            try { File.Delete(_lock.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            _lock.Dispose();
+            CloseHandles(); // libhdf5 writes what it still holds: one last commit
+            if (_journal is { Failure: null })
+            {
+                try
+                {
+                    _journal.Commit();
+                    _journal.CloseJournal();
+                }
+                catch (IOException) { JournaledFile.Recover(Path); }
+            }
+            else if (_journal is not null) JournaledFile.Recover(Path);
         }
+        _data?.Dispose();
+        if (_lock is not null) WriterLock.Release(_lock);
         _gate.Dispose();
     }
 
@@ -238,79 +294,225 @@ public sealed class Hdf5Store : IImageStore
     {
         int size = shape.ByteCount;
         int oldCount = _ids.Count;
-        var fresh = Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
+        var fresh = replaced.Count == 0 ? Enumerable.Range(0, batch.Count).ToArray() : Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
         int newCount = oldCount + fresh.Length;
         var crcs = new uint[batch.Count];
-        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = batch.Count < 256 ? 1 : -1 },
-            i => crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i)));
+        int claimed = -1, computed = 0;
+        void ComputeCrcs()
+        {
+            for (int i; (i = Interlocked.Increment(ref claimed)) < crcs.Length;)
+            {
+                crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i));
+                Interlocked.Increment(ref computed);
+            }
+        }
+        void FinishCrcs()
+        {
+            ComputeCrcs();
+            SpinWait.SpinUntil(() => Volatile.Read(ref computed) == crcs.Length); // the other thread's last ones
+        }
+        Task? helper = null; // on the other core: the CRCs, and with direct writes the rows through libhdf5
         try
         {
-            if (fresh.Length > 0)
+            Commit(() =>
             {
-                if (!H5Util.Extendible(_images, Path))
-                    throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
-                foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
-                byte[]? gathered = null;
-                try
+                if (_images < 0) CreateDatasets(shape);
+                if (fresh.Length > 0)
                 {
-                    ReadOnlySpan<byte> pixels;
-                    if (fresh.Length == batch.Count) pixels = batch.AllPixels;
+                    if (!H5Util.Extendible(_images, Path))
+                        throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
+                    foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
+                    // Chunks allocated by the extent (stores made since early allocation) take their pixels straight
+                    // from this thread with plain writes, while the helper writes the rows through libhdf5 (which this
+                    // thread leaves alone meanwhile: it holds H5.Gate for both). The commit's flush comes after both.
+                    var direct = _journal is not null ? PixelMap.Build(_images, shape, newCount, Path, _map) : null;
+                    if (direct is not null)
+                    {
+                        _map = direct;
+                        var ranges = direct.Ranges(oldCount, fresh.Length);
+                        _journal!.PrepareFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
+                        helper = Task.Run(() => WriteRows(batch, fresh, oldCount, crcs, FinishCrcs));
+                        Exception? failed = null;
+                        try { WriteFreshDirect(batch, fresh, oldCount, size, ranges); }
+                        catch (Exception e) { failed = e; }
+                        ComputeCrcs();
+                        // libhdf5 calls on the other thread must be over before anything else happens to the file.
+                        try { helper.Wait(); }
+                        catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
+                        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+                        _journal.NoteFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
+                    }
                     else
                     {
-                        gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
-                        for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
-                        pixels = gathered.AsSpan(0, fresh.Length * size);
+                        helper = Task.Run(ComputeCrcs);
+                        WriteFreshPixels(batch, fresh, size, (ulong)oldCount);
+                        WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
                     }
-                    fixed (byte* p = pixels) WritePixelRows((ulong)oldCount, (ulong)fresh.Length, p, size);
                 }
-                finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
-                var labels = fresh.Select(i => batch[i].Label).ToArray();
-                var ids = fresh.Select(i => batch[i].Id).ToArray();
-                var freshCrcs = fresh.Select(i => crcs[i]).ToArray();
-                fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)oldCount, (ulong)fresh.Length, l, write: true, Path);
-                fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
-                fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
-                // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
-                if (fresh.Any(i => batch[i].Name is not null))
-                    WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
-            }
-            for (int i = 0; i < batch.Count; i++)
-            {
-                if (!replaced.Contains(batch[i].Id)) continue;
-                TryRow(batch[i].Id, out int row);
-                fixed (byte* p = batch.GetPixels(i)) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, 1, p, write: true, Path);
-                int label = batch[i].Label;
-                uint crc = crcs[i];
-                H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
-                H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
-                WriteNames((ulong)row, [batch[i].Name]);
-                _labels[row] = label;
-                _crcs![row] = crc;
-            }
-            // Commit order: the rows reach the file first, then the count that makes them visible. Were the count
-            // flushed with the data, a failed flush (disk full) could publish rows whose pixels never arrived.
-            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
-            H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
-            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+                ComputeCrcs();
+                helper?.Wait();
+                for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
+                {
+                    if (!replaced.Contains(batch[i].Id)) continue;
+                    TryRow(batch[i].Id, out int row);
+                    WriteReplacedPixels(row, batch.GetPixels(i));
+                    int label = batch[i].Label;
+                    uint crc = crcs[i];
+                    H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
+                    H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
+                    WriteNames((ulong)row, [batch[i].Name]);
+                }
+                // The rows reach the file first, then the count that makes them visible, so that a reader opening
+                // the file meanwhile never counts rows whose pixels are still on their way.
+                H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+                H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
+            });
         }
-        catch (InvalidDataException e)
+        finally
         {
-            // libhdf5 reports no errno; a failed extend, write or flush here is almost always a full disk.
-            throw new ImageStashException($"writing to store '{Path}' failed (libhdf5 could not write: {e.Message.Split("; ")[0].Replace($"'{Path}': ", "")}; is the disk full?); images committed before this batch are kept — free space and run the import again.", e);
+            try { helper?.Wait(); } catch (AggregateException) { } // failures surfaced above; never leave a writer behind
         }
-        if (_options.SyncWrites)
+        for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
         {
-            using var sync = File.OpenHandle(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            RandomAccess.FlushToDisk(sync);
+            if (!replaced.Contains(batch[i].Id)) continue;
+            TryRow(batch[i].Id, out int row);
+            _labels[row] = batch[i].Label;
+            _crcs![row] = crcs[i];
         }
         foreach (int i in fresh)
         {
-            _ids.Add(batch[i].Id);
-            _labels.Add(batch[i].Label);
+            var header = batch[i];
+            _ids.Add(header.Id);
+            _labels.Add(header.Label);
             _crcs!.Add(crcs[i]);
         }
         UpdateRowIndex(oldCount);
-        _map = PixelMap.Build(_images, shape, _ids.Count, Path, _map);
+        _mapStale = _map is null || _map.Rows < _ids.Count; // addresses of chunks written through libhdf5 are looked up at the next read
+    }
+
+    /// <summary>
+    /// Writes the labels, ids, names and CRCs of the fresh rows into libhdf5's chunk cache (CRCs once all are
+    /// computed, some perhaps by the other thread); the commit's flush writes them out. Runs under the caller's
+    /// <see cref="H5.Gate"/>.
+    /// </summary>
+    private unsafe void WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs)
+    {
+        var labels = new int[fresh.Length];
+        var ids = new long[fresh.Length];
+        bool named = false;
+        for (int k = 0; k < fresh.Length; k++)
+        {
+            var header = batch[fresh[k]];
+            labels[k] = header.Label;
+            ids[k] = header.Id;
+            named |= header.Name is not null;
+        }
+        fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)oldCount, (ulong)fresh.Length, l, write: true, Path);
+        fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
+        // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
+        if (named) WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
+        finishCrcs();
+        var freshCrcs = fresh.Length == crcs.Length ? crcs : fresh.Select(i => crcs[i]).ToArray();
+        fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
+    }
+
+    /// <summary>Writes the fresh rows' pixels into their allocated chunks, one write per run of adjacent chunks.</summary>
+    private void WriteFreshDirect(ImageBatch batch, int[] fresh, int oldCount, int size, List<(long Offset, int FirstRow, int Rows)> ranges)
+    {
+        byte[]? gathered = null;
+        try
+        {
+            ReadOnlySpan<byte> pixels;
+            if (fresh.Length == batch.Count) pixels = batch.AllPixels;
+            else
+            {
+                gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
+                for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
+                pixels = gathered.AsSpan(0, fresh.Length * size);
+            }
+            foreach (var (offset, first, count) in ranges)
+                _journal!.WriteFresh(offset, pixels.Slice((first - oldCount) * size, count * size));
+        }
+        finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
+    }
+
+    /// <summary>Replaces one committed row's pixels: through the journal when they are written directly, else libhdf5.</summary>
+    private unsafe void WriteReplacedPixels(int row, ReadOnlySpan<byte> pixels)
+    {
+        if (_journal is not null && CurrentMap() is { } map)
+        {
+            foreach (var (offset, _, _) in map.Ranges(row, 1)) _journal.Write(offset, pixels);
+            return;
+        }
+        fixed (byte* p = pixels) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, 1, p, write: true, Path);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/>, flushes and commits. With the journal, a failure puts the file back as it was at
+    /// the last commit and reopens it (libhdf5's picture of it is gone); without it the commit is libhdf5's flush.
+    /// Caller holds <see cref="H5.Gate"/>.
+    /// </summary>
+    private void Commit(Action write)
+    {
+        try
+        {
+            write();
+            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+            if (_journal is not null) { _journal.Commit(); }
+            else if (_options.SyncWrites)
+            {
+                using var sync = File.OpenHandle(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                RandomAccess.FlushToDisk(sync);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ImageStashException)
+        {
+            var cause = _journal?.Failure ?? e as IOException;
+            if (_journal is not null) RollBack();
+            if (cause is IOException io) throw StoreChecks.WriteFailed(Path, io);
+            if (e is InvalidDataException)
+                throw new ImageStashException($"writing to store '{Path}' failed (libhdf5 could not write: {e.Message.Split("; ")[0].Replace($"'{Path}': ", "")}); images committed before this batch are kept — run the import again, or verify the store.", e);
+            throw;
+        }
+    }
+
+    /// <summary>Drops what libhdf5 had not written, puts the file back as it was at the last commit and reopens it.</summary>
+    private void RollBack()
+    {
+        var failed = _journal!;
+        failed.Abandon();
+        CloseHandles();
+        JournaledFile.Recover(Path);
+        failed.CloseJournal();
+        _journal = null;
+        _ids.Clear();
+        _labels.Clear();
+        _crcs = null;
+        _rowOf = null;
+        _shape = null;
+        _map = null;
+        _mapStale = false;
+        _chunkRows = 0;
+        _nameBytesUsed = 0;
+        OpenFile(create: false);
+    }
+
+    private unsafe void WriteFreshPixels(ImageBatch batch, int[] fresh, int size, ulong firstRow)
+    {
+        byte[]? gathered = null;
+        try
+        {
+            ReadOnlySpan<byte> pixels;
+            if (fresh.Length == batch.Count) pixels = batch.AllPixels;
+            else
+            {
+                gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
+                for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
+                pixels = gathered.AsSpan(0, fresh.Length * size);
+            }
+            fixed (byte* p = pixels) WritePixelRows(firstRow, (ulong)fresh.Length, p, size);
+        }
+        finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
     }
 
     /// <summary>
@@ -379,7 +581,7 @@ public sealed class Hdf5Store : IImageStore
         // A power of two (256 for 32×32×3, ~768 KiB) so that batches of 1,024 fill whole chunks, which are then
         // written straight to the file (H5Dwrite_chunk) instead of through libhdf5's chunk cache.
         ulong chunkRows = (ulong)Math.Clamp((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, ChunkBytesTarget / shape.ByteCount)) / 2, 1, 4096);
-        _images = H5Util.CreateExtendible(_file, "images", H5.STD_U8LE, [(ulong)shape.Height, (ulong)shape.Width, (ulong)shape.Channels], chunkRows, Path);
+        _images = H5Util.CreateExtendible(_file, "images", H5.STD_U8LE, [(ulong)shape.Height, (ulong)shape.Width, (ulong)shape.Channels], chunkRows, Path, allocateEarly: true);
         _meta = H5Util.CreateExtendible(_file, "meta", H5.STD_I32LE, [], MetaChunkRows, Path);
         _idsSet = H5Util.CreateExtendible(_file, "ids", H5.STD_I64LE, [], MetaChunkRows, Path);
         _crcSet = H5Util.CreateExtendible(_file, "crc32", H5.STD_U32LE, [], MetaChunkRows, Path);
@@ -467,7 +669,7 @@ public sealed class Hdf5Store : IImageStore
 
     private unsafe void ReadRows(int row, int count, Span<byte> destination)
     {
-        if (_map is { } map)
+        if (CurrentMap() is { } map)
         {
             var data = LazyInitializer.EnsureInitialized(ref _data, () => File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
             map.Read(data, row, count, destination, Path);
@@ -477,11 +679,27 @@ public sealed class Hdf5Store : IImageStore
             fixed (byte* p = destination) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, (ulong)count, p, write: false, Path);
     }
 
+    /// <summary>The chunk addresses for direct reads, looked up again after a commit added chunks.</summary>
+    private PixelMap? CurrentMap()
+    {
+        if (!_mapStale) return _map;
+        lock (H5.Gate)
+        {
+            if (_mapStale)
+            {
+                _map = PixelMap.Build(_images, _shape!.Value, _ids.Count, Path, _map);
+                _mapStale = false;
+            }
+        }
+        return _map;
+    }
+
     private void CloseHandles()
     {
         foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameBytes, _nameSpans }) if (set >= 0) H5.Dclose(set);
-        if (_root > 0) H5.Gclose(_root);
-        if (_file > 0) H5.Fclose(_file);
+        if (_root >= 0) H5.Gclose(_root);
+        if (_file >= 0) H5.Fclose(_file);
+        _images = _meta = _idsSet = _crcSet = _nameBytes = _nameSpans = _root = _file = -1;
     }
 
     private void ThrowIfReadOnly()

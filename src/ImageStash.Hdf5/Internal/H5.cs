@@ -29,7 +29,7 @@ internal static partial class H5
     public const int S_SELECT_SET = 0;
     public const ulong S_UNLIMITED = ulong.MaxValue, HADDR_UNDEF = ulong.MaxValue;
     public static readonly nuint T_VARIABLE = nuint.MaxValue;
-    public const int T_CSET_UTF8 = 1, T_STRING = 3, D_CONTIGUOUS = 1, D_CHUNKED = 2, F_SCOPE_LOCAL = 0;
+    public const int T_CSET_UTF8 = 1, T_STRING = 3, D_CONTIGUOUS = 1, D_CHUNKED = 2, F_SCOPE_LOCAL = 0, D_ALLOC_TIME_EARLY = 1, D_FILL_TIME_NEVER = 1;
 
     public static long NATIVE_UINT8, NATIVE_INT32, NATIVE_UINT32, NATIVE_INT64, STD_U8LE, STD_I32LE, STD_U32LE, STD_I64LE, C_S1;
     public static long DATASET_CREATE, DATASET_ACCESS, FILE_ACCESS;
@@ -87,6 +87,9 @@ internal static partial class H5
     }
 
     [LibraryImport(Lib, EntryPoint = "H5open")] private static partial int open();
+    [LibraryImport(Lib, EntryPoint = "H5get_libversion")] public static unsafe partial int get_libversion(uint* major, uint* minor, uint* release);
+    [LibraryImport(Lib, EntryPoint = "H5FDregister")] public static unsafe partial long FDregister(void* cls);
+    [LibraryImport(Lib, EntryPoint = "H5Pset_driver")] public static unsafe partial int Pset_driver(long fapl, long driver, void* info);
     [LibraryImport(Lib, EntryPoint = "H5Eset_auto2")] private static partial int Eset_auto2(long estack, IntPtr func, IntPtr data);
 
     [LibraryImport(Lib, EntryPoint = "H5Fis_hdf5", StringMarshalling = StringMarshalling.Utf8)] public static partial int Fis_hdf5(string name);
@@ -129,6 +132,8 @@ internal static partial class H5
     [LibraryImport(Lib, EntryPoint = "H5Pget_nfilters")] public static partial int Pget_nfilters(long plist);
     [LibraryImport(Lib, EntryPoint = "H5Pset_chunk_cache")] public static partial int Pset_chunk_cache(long dapl, nuint slots, nuint bytes, double w0);
     [LibraryImport(Lib, EntryPoint = "H5Pset_file_locking")] public static partial int Pset_file_locking(long fapl, [MarshalAs(UnmanagedType.U1)] bool use, [MarshalAs(UnmanagedType.U1)] bool ignoreWhenDisabled);
+    [LibraryImport(Lib, EntryPoint = "H5Pset_alloc_time")] public static partial int Pset_alloc_time(long dcpl, int time);
+    [LibraryImport(Lib, EntryPoint = "H5Pset_fill_time")] public static partial int Pset_fill_time(long dcpl, int time);
     [LibraryImport(Lib, EntryPoint = "H5Pset_libver_bounds")] public static partial int Pset_libver_bounds(long fapl, int low, int high);
 
     [LibraryImport(Lib, EntryPoint = "H5Tcopy")] public static partial long Tcopy(long type);

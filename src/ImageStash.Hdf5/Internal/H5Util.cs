@@ -34,8 +34,12 @@ internal static unsafe class H5Util
         finally { H5.Sclose(space); }
     }
 
-    /// <summary>Creates an extendible dataset of shape (0, rest…) chunked by (chunkRows, rest…).</summary>
-    public static long CreateExtendible(long file, string name, long fileType, ReadOnlySpan<ulong> rest, ulong chunkRows, string path)
+    /// <summary>
+    /// Creates an extendible dataset of shape (0, rest…) chunked by (chunkRows, rest…). With
+    /// <paramref name="allocateEarly"/>, growing it allocates the new chunks at once, without writing fill values, so
+    /// their addresses are known before any data is written.
+    /// </summary>
+    public static long CreateExtendible(long file, string name, long fileType, ReadOnlySpan<ulong> rest, ulong chunkRows, string path, bool allocateEarly = false)
     {
         int rank = 1 + rest.Length;
         var dims = stackalloc ulong[rank];
@@ -48,6 +52,11 @@ internal static unsafe class H5Util
         try
         {
             H5.Check(H5.Pset_chunk(dcpl, rank, chunk), "H5Pset_chunk", path);
+            if (allocateEarly)
+            {
+                H5.Check(H5.Pset_alloc_time(dcpl, H5.D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", path);
+                H5.Check(H5.Pset_fill_time(dcpl, H5.D_FILL_TIME_NEVER), "H5Pset_fill_time", path);
+            }
             return H5.Check(H5.Dcreate2(file, name, fileType, space, H5.P_DEFAULT, dcpl, H5.P_DEFAULT), $"H5Dcreate2 {name}", path);
         }
         finally

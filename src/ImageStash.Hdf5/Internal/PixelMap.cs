@@ -13,12 +13,16 @@ internal sealed class PixelMap
     private readonly long _rowsPerChunk; // 0 for contiguous
     private readonly List<long> _addresses;
 
-    private PixelMap(int rowBytes, long rowsPerChunk, List<long> addresses)
+    private PixelMap(int rowBytes, long rowsPerChunk, List<long> addresses, long rows)
     {
+        Rows = rows;
         _rowBytes = rowBytes;
         _rowsPerChunk = rowsPerChunk;
         _addresses = addresses;
     }
+
+    /// <summary>How many rows the map covers.</summary>
+    public long Rows { get; }
 
     /// <summary>Rows per chunk for a chunked layout, 0 for contiguous.</summary>
     public ulong RowsPerChunk => (ulong)_rowsPerChunk;
@@ -38,8 +42,8 @@ internal sealed class PixelMap
             if (layout == H5.D_CONTIGUOUS)
             {
                 ulong address = H5.Dget_offset(dataset);
-                if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(shape.ByteCount, 0, [0]) : null;
-                return new PixelMap(shape.ByteCount, 0, [(long)address]);
+                if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(shape.ByteCount, 0, [0], 0) : null;
+                return new PixelMap(shape.ByteCount, 0, [(long)address], rows);
             }
             if (layout != H5.D_CHUNKED) return null;
             var dims = H5Util.Dims(dataset, path);
@@ -62,7 +66,7 @@ internal sealed class PixelMap
                 if (H5.Dget_chunk_info_by_coord(dataset, offset, &mask, &address, &size) < 0 || address == H5.HADDR_UNDEF) return null;
                 addresses.Add((long)address);
             }
-            return new PixelMap(shape.ByteCount, perChunk, addresses);
+            return new PixelMap(shape.ByteCount, perChunk, addresses, rows);
         }
         catch (EntryPointNotFoundException)
         {
@@ -71,9 +75,29 @@ internal sealed class PixelMap
         finally { H5.Pclose(dcpl); }
     }
 
-    /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per chunk touched.</summary>
+    /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per run of chunks.</summary>
     public void Read(SafeFileHandle file, int row, int count, Span<byte> destination, string path)
     {
+        foreach (var (offset, first, rows) in Ranges(row, count))
+        {
+            var part = destination.Slice((first - row) * _rowBytes, rows * _rowBytes);
+            int done = 0;
+            while (done < part.Length)
+            {
+                int n = RandomAccess.Read(file, part[done..], offset + done);
+                if (n == 0) throw new InvalidDataException($"'{path}' ends early: row {first} at byte {offset + done} is past the end of the file; the file is truncated.");
+                done += n;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The file ranges that hold rows [row, row+count), in row order: one per chunk touched, with chunks that follow
+    /// each other in the file merged into one range.
+    /// </summary>
+    public List<(long Offset, int FirstRow, int Rows)> Ranges(int row, int count)
+    {
+        var ranges = new List<(long Offset, int FirstRow, int Rows)>();
         while (count > 0)
         {
             long fileOffset;
@@ -89,17 +113,12 @@ internal sealed class PixelMap
                 fileOffset = _addresses[(int)k] + within * _rowBytes;
                 take = (int)Math.Min(count, _rowsPerChunk - within);
             }
-            var part = destination[..(take * _rowBytes)];
-            int done = 0;
-            while (done < part.Length)
-            {
-                int n = RandomAccess.Read(file, part[done..], fileOffset + done);
-                if (n == 0) throw new InvalidDataException($"'{path}' ends early: row {row} at byte {fileOffset + done} is past the end of the file; the file is truncated.");
-                done += n;
-            }
-            destination = destination[part.Length..];
+            if (ranges.Count > 0 && ranges[^1] is var last && last.Offset + (long)last.Rows * _rowBytes == fileOffset)
+                ranges[^1] = (last.Offset, last.FirstRow, last.Rows + take);
+            else ranges.Add((fileOffset, row, take));
             row += take;
             count -= take;
         }
+        return ranges;
     }
 }

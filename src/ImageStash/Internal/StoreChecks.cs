@@ -19,12 +19,15 @@ internal static class StoreChecks
     /// <returns>The ids that exist already (to be replaced).</returns>
     public static HashSet<long> CheckNewIds(ImageBatch batch, bool overwrite, string path, Func<long, bool> exists)
     {
-        var seen = new HashSet<long>(batch.Count);
+        // Ascending ids (every import) are unique without a set; any other order is checked with one.
+        bool ascending = true;
+        for (int i = 1; i < batch.Count && ascending; i++) ascending = batch[i].Id > batch[i - 1].Id;
+        var seen = ascending ? null : new HashSet<long>(batch.Count);
         var replaced = new HashSet<long>();
         for (int i = 0; i < batch.Count; i++)
         {
             long id = batch[i].Id;
-            if (!seen.Add(id))
+            if (seen is not null && !seen.Add(id))
                 throw new ArgumentException($"Id {id} appears twice in one batch; ids in a batch must be unique.", nameof(batch));
             if (exists(id))
             {

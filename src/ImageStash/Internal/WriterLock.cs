@@ -35,4 +35,19 @@ internal static class WriterLock
             throw ImageStashException.NotWritable(storePath, e);
         }
     }
+
+    /// <summary>Like <see cref="AcquireFile"/>, but returns null when another process holds the lock.</summary>
+    /// <exception cref="ImageStashException">The lock file cannot be created or opened (a read-only location).</exception>
+    public static FileStream? TryAcquireFile(string lockFile, string storePath)
+    {
+        try { return AcquireFile(lockFile, storePath); }
+        catch (ImageStashException e) when (e.InnerException is IOException { HResult: EWouldBlock }) { return null; }
+    }
+
+    /// <summary>Releases a lock taken here and removes its file (while still held, so nobody waits on a deleted file).</summary>
+    public static void Release(FileStream held)
+    {
+        try { File.Delete(held.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        held.Dispose();
+    }
 }

@@ -35,6 +35,12 @@ internal sealed class JournaledFile
     private bool _active, _journalDirty, _poisoned, _reserveUnsupported;
     private long _reserved;
 
+    /// <summary>Test hook (fault injection): the process kills itself at this in-place write, after its journal
+    /// record and before the overwrite — a writer dying in the middle of libhdf5's metadata flush.</summary>
+    public const string KillAtVariable = "IMAGESTASH_TEST_HDF5_KILL_AT_WRITE";
+    private static readonly long KillAt = long.TryParse(Environment.GetEnvironmentVariable(KillAtVariable), out long k) ? k : 0;
+    private static long _inPlaceWrites;
+
     public JournaledFile(string path, FileMode mode, bool writable)
     {
         Path = path;
@@ -84,6 +90,7 @@ internal sealed class JournaledFile
         {
             int n = (int)Math.Min(source.Length, _committedLength - address);
             SaveOldBytes(address, n);
+            if (KillAt > 0 && ++_inPlaceWrites == KillAt) kill(Environment.ProcessId, 9);
         }
         Reserve(address + source.Length);
         if (Sync && _journalDirty)
@@ -314,4 +321,7 @@ internal sealed class JournaledFile
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fallocate(int fd, int mode, long offset, long length);
+
+    [DllImport("libc")]
+    private static extern int kill(int pid, int signal);
 }

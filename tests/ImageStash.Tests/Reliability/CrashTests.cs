@@ -17,13 +17,8 @@ public sealed class CrashTests : IDisposable
 
     private static int Kills => int.TryParse(Environment.GetEnvironmentVariable("IMAGESTASH_CRASH_KILLS"), out int k) && k > 0 ? k : 3;
 
-    /// <summary>PNG and LMDB always; HDF5 only in long runs: it survived 20 kills here, but libhdf5 promises nothing
-    /// about a kill in the middle of a flush, and CI must not fail by chance.</summary>
-    public static TheoryData<string> Kinds =>
-        Environment.GetEnvironmentVariable("IMAGESTASH_CRASH_KILLS") is { Length: > 0 } ? ["png", "lmdb", "hdf5"] : ["png", "lmdb"];
-
     [Theory]
-    [MemberData(nameof(Kinds))]
+    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
     public void A_killed_import_leaves_a_clean_prefix_of_whole_batches(string kind)
     {
         string path = StoreKinds.PathFor(kind, _dir.Path);

@@ -1,0 +1,127 @@
+using ImageStash.Hdf5.Internal;
+using ImageStash.Tests.Stores;
+
+namespace ImageStash.Tests.Reliability;
+
+/// <summary>
+/// The HDF5 store's rollback journal (docs/formats/hdf5.md): a write that dies at any point leaves the file as it was
+/// at its last commit once recovered. First on the journal alone (a crash after every step, and a torn last record),
+/// then end to end: `imagestash import` killed at chosen points inside libhdf5's metadata flush.
+/// </summary>
+public sealed class Hdf5JournalTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    // In-place overwrites, writes that straddle the committed end, appends, a shrink and a regrow.
+    private static readonly (long Address, int Length)[] Writes =
+        [(0, 96), (4000, 300), (60_000, 8_000), (100, 50), (70_000, 4096), (0, 96), (32_000, 1)];
+
+    private byte[] Committed(string path)
+    {
+        var bytes = new byte[65_536];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        return bytes;
+    }
+
+    /// <summary>Runs the first <paramref name="steps"/> steps of a transaction on <paramref name="path"/>, then "dies" (no commit).</summary>
+    private static void Crash(string path, int steps, bool commitFirst = false)
+    {
+        var file = new JournaledFile(path, FileMode.Open, writable: true);
+        var rng = new Random(11);
+        int step = 0;
+        foreach (var (address, length) in Writes)
+        {
+            if (step++ == steps) break;
+            var data = new byte[length];
+            rng.NextBytes(data);
+            file.Eoa = Math.Max(file.Eoa, address + length);
+            file.Write(address, data);
+            if (step == 3)
+            {
+                file.Eoa = 20_000; // libhdf5 shrinking the file at a flush: the cut-off committed bytes are journaled too
+                file.Truncate();
+            }
+        }
+        if (commitFirst) file.Commit();
+        file.CloseData();
+        file.CloseJournal();
+    }
+
+    [Fact]
+    public void A_crash_after_any_step_rolls_the_file_back_to_its_committed_bytes()
+    {
+        for (int steps = 1; steps <= Writes.Length; steps++)
+        {
+            string path = _dir.File($"crash-{steps}.bin");
+            var committed = Committed(path);
+            Crash(path, steps);
+            Assert.True(JournaledFile.IsHot(path), $"after {steps} steps the journal should hold an open commit");
+            Assert.True(JournaledFile.Recover(path));
+            Assert.Equal(committed, File.ReadAllBytes(path));
+            Assert.False(JournaledFile.IsHot(path));
+            Assert.False(JournaledFile.Recover(path), "a second recovery has nothing to do");
+        }
+    }
+
+    [Fact]
+    public void A_torn_last_journal_record_is_ignored()
+    {
+        for (int steps = 1; steps <= Writes.Length; steps++)
+        {
+            string path = _dir.File($"torn-{steps}.bin");
+            var committed = Committed(path);
+            Crash(path, steps);
+            // The process died while appending the next record (its overwrite never started): garbage at the end.
+            using (var journal = File.Open(JournaledFile.JournalPath(path), FileMode.Append))
+                journal.Write(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27 });
+            Assert.True(JournaledFile.Recover(path));
+            Assert.Equal(committed, File.ReadAllBytes(path));
+        }
+    }
+
+    [Fact]
+    public void A_committed_transaction_stays()
+    {
+        string path = _dir.File("committed.bin");
+        Committed(path);
+        Crash(path, Writes.Length, commitFirst: true);
+        var after = File.ReadAllBytes(path);
+        Assert.False(JournaledFile.IsHot(path));
+        Assert.False(JournaledFile.Recover(path));
+        Assert.Equal(after, File.ReadAllBytes(path));
+        Assert.Equal(70_000 + 4096, after.Length);
+    }
+
+    [Fact]
+    public void An_import_killed_inside_libhdf5s_flush_leaves_the_last_commit()
+    {
+        // 1..34: early kills land in the first commit's metadata, later ones in later batches' flushes.
+        foreach (int killAt in new[] { 1, 2, 3, 5, 8, 13, 21, 34 })
+        {
+            string path = _dir.File($"store-{killAt}.h5");
+            var (exit, _, err) = ChildProcess.Cli(null, "import", "synthetic:1000:32x32", path, "--batch", "500");
+            Assert.True(exit == 0, err);
+            var env = new Dictionary<string, string> { [JournaledFile.KillAtVariable] = killAt.ToString() };
+            (exit, _, err) = ChildProcess.Cli(env, "import", "synthetic:2000:32x32", path, "--batch", "500");
+            Assert.True(exit != 0 || !JournaledFile.IsHot(path), $"kill at write {killAt}: exit {exit} {err}");
+            bool killed = exit != 0;
+            if (killed) Assert.True(JournaledFile.IsHot(path), $"kill at write {killAt}: the journal should be hot");
+
+            using (var store = StoreKinds.Registry.OpenRead(path)) // rolls back
+            {
+                Assert.False(JournaledFile.IsHot(path));
+                long count = store.Count;
+                Assert.True(count >= 1000 && count % 500 == 0 && count <= 3000, $"kill at write {killAt}: {count} images");
+                Assert.Equal(Enumerable.Range(0, (int)count).Select(i => (long)i), store.EnumerateIds());
+                var report = StoreVerifier.Verify(store, deep: true);
+                Assert.True(report.Clean, $"kill at write {killAt}: {string.Join("; ", report.Problems.Take(3))}");
+            }
+            // And it takes appends again.
+            (exit, _, err) = ChildProcess.Cli(null, "import", "synthetic:500:32x32", path, "--batch", "500");
+            Assert.True(exit == 0, $"kill at write {killAt}: append after recovery failed: {err}");
+        }
+    }
+}

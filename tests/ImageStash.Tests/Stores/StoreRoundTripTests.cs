@@ -238,4 +238,57 @@ public sealed class StoreRoundTripTests : IDisposable
             }
         });
     }
+
+    [Theory]
+    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    public async Task During_an_append_reader_threads_and_a_reader_process_see_whole_committed_batches(string kind)
+    {
+        var shape = new ImageShape(16, 16, 3);
+        const int per = 100;
+        string path = StoreKinds.PathFor(kind, _dir.Path);
+        var expected = new System.Collections.Concurrent.ConcurrentDictionary<long, (byte[] Pixels, int Label)>();
+        ImageBatch Round(int r)
+        {
+            var batch = TestData.Batch(per, shape, firstId: r * per, seed: r + 1);
+            for (int i = 0; i < batch.Count; i++) expected[batch[i].Id] = (batch.GetPixels(i).ToArray(), batch[i].Label);
+            return batch;
+        }
+        using var store = StoreKinds.Create(kind, _dir.Path);
+        using (var first = Round(0)) store.Put(first);
+        int processRuns = 0, rounds = 1;
+        var writer = Task.Run(() =>
+        {
+            // Appends until the reader process has looked at the store a few times mid-append.
+            for (; Volatile.Read(ref processRuns) < 2 && rounds < 40; rounds++)
+            {
+                using var batch = Round(rounds);
+                store.Put(batch);
+                Thread.Sleep(25);
+            }
+        });
+        var readers = Enumerable.Range(0, 3).Select(t => Task.Run(() =>
+        {
+            var rng = new Random(t);
+            var pixels = new byte[shape.ByteCount];
+            while (!writer.IsCompleted)
+            {
+                long count = store.Count;
+                Assert.Equal(0, count % per);
+                long id = rng.NextInt64(count);
+                var header = store.Read(id, pixels);
+                Assert.Equal(expected[id].Label, header.Label);
+                Assert.True(expected[id].Pixels.AsSpan().SequenceEqual(pixels), $"{kind}: image {id} read during an append differs");
+                Thread.Sleep(1); // leave the cores to the writer and the reader process
+            }
+        })).ToArray();
+        while (!writer.IsCompleted)
+        {
+            var (exit, output, err) = ChildProcess.Cli(null, "verify", path, "--deep");
+            Assert.True(exit == 0, $"{kind}: verify in another process during the append: exit {exit}: {err}{output}");
+            Interlocked.Increment(ref processRuns);
+        }
+        await writer;
+        await Task.WhenAll(readers);
+        Assert.Equal(rounds * per, store.Count);
+    }
 }

@@ -58,7 +58,7 @@ public sealed class Hdf5Store : IImageStore
             try
             {
                 if (!readOnly) _lock = WriterLock.AcquireFile(path + ".lock", path);
-                if (exists && !RecoverInterruptedCommit(path, readOnly))
+                if (exists && !RecoverInterruptedCommit(path))
                 {
                     exists = false; // the store's creation itself never committed
                     if (options.Mode is StoreOpenMode.Open or StoreOpenMode.ReadOnly) throw ImageStashException.StoreNotFound(path);
@@ -85,7 +85,7 @@ public sealed class Hdf5Store : IImageStore
     /// lock for it, and leaves it to a live writer. Returns false when nothing committed remains (a creation that
     /// never finished; the file is removed).
     /// </summary>
-    private bool RecoverInterruptedCommit(string path, bool readOnly)
+    private bool RecoverInterruptedCommit(string path)
     {
         if (!JournaledFile.IsHot(path)) return true;
         FileStream? held = _lock;

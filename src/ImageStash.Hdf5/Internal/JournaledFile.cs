@@ -25,7 +25,7 @@ internal sealed class JournaledFile
 {
     private const ulong Magic = 0x314E524A35484953; // "ISH5JRN1" little-endian
     private const int HeaderSize = 32, RecordHeaderSize = 24;
-    private const long MinReserve = 4 << 20, MaxReserve = 64 << 20;
+    private const long MinReserve = 4 << 20, MaxReserve = 64 << 20, SmallWrite = 256 << 10;
 
     private readonly SafeFileHandle _data;
     private SafeFileHandle? _journal;
@@ -293,7 +293,8 @@ internal sealed class JournaledFile
     /// <summary>Reserves blocks up to at least <paramref name="end"/>, ahead of the writes.</summary>
     private void Reserve(long end)
     {
-        if (end <= _reserved || _reserveUnsupported || !OperatingSystem.IsLinux()) return;
+        // Small files and small writes are left to the file system: reserving costs more than it saves there.
+        if (end <= _reserved || end - Eof < SmallWrite || _reserveUnsupported || !OperatingSystem.IsLinux()) return;
         long start = Math.Max(_reserved, Eof);
         long ahead = Math.Clamp(Eof / 8, MinReserve, MaxReserve);
         long length = Math.Max(end - start, ahead);

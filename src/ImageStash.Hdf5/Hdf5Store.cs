@@ -312,6 +312,7 @@ public sealed class Hdf5Store : IImageStore
             SpinWait.SpinUntil(() => Volatile.Read(ref computed) == crcs.Length); // the other thread's last ones
         }
         Task? helper = null; // on the other core: the CRCs, and with direct writes the rows through libhdf5
+        (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
         try
         {
             Commit(() =>
@@ -331,7 +332,7 @@ public sealed class Hdf5Store : IImageStore
                         _map = direct;
                         var ranges = direct.Ranges(oldCount, fresh.Length);
                         _journal!.PrepareFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
-                        helper = Task.Run(() => WriteRows(batch, fresh, oldCount, crcs, FinishCrcs));
+                        helper = Task.Run(() => { written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs); });
                         Exception? failed = null;
                         try { WriteFreshDirect(batch, fresh, oldCount, size, ranges); }
                         catch (Exception e) { failed = e; }
@@ -346,7 +347,7 @@ public sealed class Hdf5Store : IImageStore
                     {
                         helper = Task.Run(ComputeCrcs);
                         WriteFreshPixels(batch, fresh, size, (ulong)oldCount);
-                        WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
+                        written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
                     }
                 }
                 ComputeCrcs();
@@ -379,12 +380,11 @@ public sealed class Hdf5Store : IImageStore
             _labels[row] = batch[i].Label;
             _crcs![row] = crcs[i];
         }
-        foreach (int i in fresh)
+        if (written is { } rows)
         {
-            var header = batch[i];
-            _ids.Add(header.Id);
-            _labels.Add(header.Label);
-            _crcs!.Add(crcs[i]);
+            _ids.AddRange(rows.Ids);
+            _labels.AddRange(rows.Labels);
+            _crcs!.AddRange(rows.Crcs);
         }
         UpdateRowIndex(oldCount);
         _mapStale = _map is null || _map.Rows < _ids.Count; // addresses of chunks written through libhdf5 are looked up at the next read
@@ -392,10 +392,10 @@ public sealed class Hdf5Store : IImageStore
 
     /// <summary>
     /// Writes the labels, ids, names and CRCs of the fresh rows into libhdf5's chunk cache (CRCs once all are
-    /// computed, some perhaps by the other thread); the commit's flush writes them out. Runs under the caller's
-    /// <see cref="H5.Gate"/>.
+    /// computed, some perhaps by the other thread); the commit's flush writes them out. Returns the labels, ids and
+    /// CRCs for the in-memory index. Runs under the caller's <see cref="H5.Gate"/>.
     /// </summary>
-    private unsafe void WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs)
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs)
     {
         var labels = new int[fresh.Length];
         var ids = new long[fresh.Length];
@@ -414,6 +414,7 @@ public sealed class Hdf5Store : IImageStore
         finishCrcs();
         var freshCrcs = fresh.Length == crcs.Length ? crcs : fresh.Select(i => crcs[i]).ToArray();
         fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
+        return (labels, ids, freshCrcs);
     }
 
     /// <summary>Writes the fresh rows' pixels into their allocated chunks, one write per run of adjacent chunks.</summary>
@@ -458,7 +459,7 @@ public sealed class Hdf5Store : IImageStore
         {
             write();
             H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
-            if (_journal is not null) { _journal.Commit(); }
+            if (_journal is not null) _journal.Commit();
             else if (_options.SyncWrites)
             {
                 using var sync = File.OpenHandle(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);

@@ -12,10 +12,12 @@ internal sealed class PixelMap
     private readonly int _rowBytes;
     private readonly long _rowsPerChunk; // 0 for contiguous
     private readonly List<long> _addresses;
+    private readonly int _rank; // of the chunked dataset
 
-    private PixelMap(int rowBytes, long rowsPerChunk, List<long> addresses, long rows)
+    private PixelMap(int rowBytes, long rowsPerChunk, List<long> addresses, long rows, int rank = 0)
     {
         Rows = rows;
+        _rank = rank;
         _rowBytes = rowBytes;
         _rowsPerChunk = rowsPerChunk;
         _addresses = addresses;
@@ -34,6 +36,9 @@ internal sealed class PixelMap
     /// </summary>
     public static unsafe PixelMap? Build(long dataset, ImageShape shape, long rows, string path, PixelMap? previous)
     {
+        // A chunked map only grows (its layout is fixed at creation): ask for the new chunks alone.
+        if (previous is { _rowsPerChunk: > 0 } p && p._rowBytes == shape.ByteCount)
+            return Chunks(dataset, shape, rows, p._rowsPerChunk, p._rank, p);
         long dcpl = H5.Check(H5.Dget_create_plist(dataset), "H5Dget_create_plist", path);
         try
         {
@@ -50,29 +55,35 @@ internal sealed class PixelMap
             var chunk = new ulong[dims.Length];
             fixed (ulong* c = chunk) H5.Check(H5.Pget_chunk(dcpl, chunk.Length, c), "H5Pget_chunk", path);
             for (int i = 1; i < dims.Length; i++) if (chunk[i] != dims[i]) return null;
-            long perChunk = (long)chunk[0];
-            long chunks = (rows + perChunk - 1) / perChunk;
-            // Every chunk before the last complete one keeps its address; the last (partial) one is asked again.
-            var addresses = previous is { _rowsPerChunk: > 0 } p && p._rowsPerChunk == perChunk
-                ? p._addresses.Take(Math.Max(0, p._addresses.Count - 1)).ToList()
-                : new List<long>((int)chunks);
-            var offset = stackalloc ulong[dims.Length];
+            return Chunks(dataset, shape, rows, (long)chunk[0], dims.Length, null);
+        }
+        finally { H5.Pclose(dcpl); }
+    }
+
+    /// <summary>Looks up the chunk addresses <paramref name="previous"/> lacks (its last, partial chunk is asked again).</summary>
+    private static unsafe PixelMap? Chunks(long dataset, ImageShape shape, long rows, long perChunk, int rank, PixelMap? previous)
+    {
+        long chunks = (rows + perChunk - 1) / perChunk;
+        var addresses = previous is null ? new List<long>((int)chunks) : new List<long>(previous._addresses);
+        if (addresses.Count > 0) addresses.RemoveAt(addresses.Count - 1);
+        var offset = stackalloc ulong[rank];
+        for (int i = 1; i < rank; i++) offset[i] = 0;
+        try
+        {
             for (long k = addresses.Count; k < chunks; k++)
             {
                 offset[0] = (ulong)(k * perChunk);
-                for (int i = 1; i < dims.Length; i++) offset[i] = 0;
                 uint mask;
                 ulong address, size;
                 if (H5.Dget_chunk_info_by_coord(dataset, offset, &mask, &address, &size) < 0 || address == H5.HADDR_UNDEF) return null;
                 addresses.Add((long)address);
             }
-            return new PixelMap(shape.ByteCount, perChunk, addresses, rows);
         }
         catch (EntryPointNotFoundException)
         {
             return null; // libhdf5 older than 1.10.5: read through H5Dread
         }
-        finally { H5.Pclose(dcpl); }
+        return new PixelMap(shape.ByteCount, perChunk, addresses, rows, rank);
     }
 
     /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per run of chunks.</summary>

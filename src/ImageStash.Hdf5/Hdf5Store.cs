@@ -332,11 +332,23 @@ public sealed class Hdf5Store : IImageStore
                         _map = direct;
                         var ranges = direct.Ranges(oldCount, fresh.Length);
                         _journal!.PrepareFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
-                        helper = Task.Run(() => { written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs); });
+                        // Whichever thread is free first writes the rows: the helper if it starts while the pixels
+                        // are being written, else this thread after them (the helper then only helps with CRCs).
+                        int rowsTaken = 0;
+                        void RowsUnlessTaken()
+                        {
+                            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
+                        }
+                        helper = Task.Run(() =>
+                        {
+                            RowsUnlessTaken();
+                            ComputeCrcs();
+                        });
                         Exception? failed = null;
                         try { WriteFreshDirect(batch, fresh, oldCount, size, ranges); }
                         catch (Exception e) { failed = e; }
                         ComputeCrcs();
+                        RowsUnlessTaken();
                         // libhdf5 calls on the other thread must be over before anything else happens to the file.
                         try { helper.Wait(); }
                         catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }

@@ -332,12 +332,14 @@ public sealed class Hdf5Store : IImageStore
                         _map = direct;
                         var ranges = direct.Ranges(oldCount, fresh.Length);
                         _journal!.PrepareFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
-                        // Whichever thread is free first writes the rows: the helper if it starts while the pixels
-                        // are being written, else this thread after them (the helper then only helps with CRCs).
+                        // Whichever thread is free first writes the rows and prepares the flush: the helper if it
+                        // starts while the pixels are being written, else this thread after them (the helper then
+                        // only helps with CRCs). The flush's writes wait in memory until the pixels are written.
+                        _journal.Defer();
                         int rowsTaken = 0;
                         void RowsUnlessTaken()
                         {
-                            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
+                            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs, flush: true);
                         }
                         helper = Task.Run(() =>
                         {
@@ -354,12 +356,13 @@ public sealed class Hdf5Store : IImageStore
                         catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
                         if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
                         _journal.NoteFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
+                        _journal.ApplyDeferred();
                     }
                     else
                     {
                         helper = Task.Run(ComputeCrcs);
                         WriteFreshPixels(batch, fresh, size, (ulong)oldCount);
-                        written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs);
+                        written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs, flush: false);
                     }
                 }
                 ComputeCrcs();
@@ -404,10 +407,11 @@ public sealed class Hdf5Store : IImageStore
 
     /// <summary>
     /// Writes the labels, ids, names and CRCs of the fresh rows into libhdf5's chunk cache (CRCs once all are
-    /// computed, some perhaps by the other thread); the commit's flush writes them out. Returns the labels, ids and
-    /// CRCs for the in-memory index. Runs under the caller's <see cref="H5.Gate"/>.
+    /// computed, some perhaps by the other thread), and with <paramref name="flush"/> flushes them; otherwise the
+    /// commit's flush writes them out. Returns the labels, ids and CRCs for the in-memory index. Runs under the
+    /// caller's <see cref="H5.Gate"/>.
     /// </summary>
-    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs)
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs, bool flush)
     {
         var labels = new int[fresh.Length];
         var ids = new long[fresh.Length];
@@ -426,6 +430,7 @@ public sealed class Hdf5Store : IImageStore
         finishCrcs();
         var freshCrcs = fresh.Length == crcs.Length ? crcs : fresh.Select(i => crcs[i]).ToArray();
         fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
+        if (flush) H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
         return (labels, ids, freshCrcs);
     }
 

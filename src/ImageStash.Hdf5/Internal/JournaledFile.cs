@@ -34,6 +34,7 @@ internal sealed class JournaledFile
     private long _committedLength;
     private bool _active, _journalDirty, _poisoned, _reserveUnsupported;
     private long _reserved;
+    private List<(long Address, byte[]? Bytes, long Length)>? _deferred; // Bytes null: a truncation to Length
 
     /// <summary>Test hook (fault injection): the process kills itself at this in-place write, after its journal
     /// record and before the overwrite — a writer dying in the middle of libhdf5's metadata flush.</summary>
@@ -80,6 +81,39 @@ internal sealed class JournaledFile
             done += n;
         }
         destination[done..].Clear(); // past the end of the file reads as zeros, as libhdf5 expects
+        if (_deferred is null) return;
+        long end = address + destination.Length;
+        foreach (var (at, bytes, length) in _deferred)
+        {
+            if (bytes is null)
+            {
+                if (length < end) destination[(int)Math.Max(0, length - address)..].Clear();
+                continue;
+            }
+            long from = Math.Max(at, address), to = Math.Min(at + bytes.Length, end);
+            if (from < to) bytes.AsSpan((int)(from - at), (int)(to - from)).CopyTo(destination[(int)(from - address)..]);
+        }
+    }
+
+    /// <summary>
+    /// From now until <see cref="ApplyDeferred"/>, the file's writes and truncations are kept in memory (reads see
+    /// them; journal records are written at once, as always): libhdf5 can prepare a flush on one thread while
+    /// another writes pixels to the same file, without the two queueing on the file's lock.
+    /// </summary>
+    public void Defer() => _deferred ??= [];
+
+    /// <summary>Performs the writes and truncations kept since <see cref="Defer"/>, in order.</summary>
+    public void ApplyDeferred()
+    {
+        var ops = _deferred;
+        _deferred = null;
+        if (ops is null || ops.Count == 0 || _poisoned) return;
+        SyncJournal();
+        foreach (var (address, bytes, length) in ops)
+        {
+            if (bytes is null) RandomAccess.SetLength(_data, length);
+            else RandomAccess.Write(_data, bytes, address);
+        }
     }
 
     public void Write(long address, ReadOnlySpan<byte> source)
@@ -93,12 +127,12 @@ internal sealed class JournaledFile
             if (KillAt > 0 && ++_inPlaceWrites == KillAt) kill(Environment.ProcessId, 9);
         }
         Reserve(address + source.Length);
-        if (Sync && _journalDirty)
+        if (_deferred is not null) _deferred.Add((address, source.ToArray(), 0));
+        else
         {
-            RandomAccess.FlushToDisk(_journal!);
-            _journalDirty = false;
+            SyncJournal();
+            RandomAccess.Write(_data, source, address);
         }
-        RandomAccess.Write(_data, source, address);
         Eof = Math.Max(Eof, address + source.Length);
     }
 
@@ -128,12 +162,12 @@ internal sealed class JournaledFile
         if (_poisoned || Eoa == Eof) return;
         Begin();
         if (Eoa < _committedLength) SaveOldBytes(Eoa, (int)(Math.Min(Eof, _committedLength) - Eoa));
-        if (Sync && _journalDirty)
+        if (_deferred is not null) _deferred.Add((0, null, Eoa));
+        else
         {
-            RandomAccess.FlushToDisk(_journal!);
-            _journalDirty = false;
+            SyncJournal();
+            RandomAccess.SetLength(_data, Eoa);
         }
-        RandomAccess.SetLength(_data, Eoa);
         Eof = _reserved = Eoa;
     }
 
@@ -150,7 +184,11 @@ internal sealed class JournaledFile
     }
 
     /// <summary>After a failed write: every later write is dropped, so libhdf5 can close the file without touching it.</summary>
-    public void Abandon() => _poisoned = true;
+    public void Abandon()
+    {
+        _poisoned = true;
+        _deferred = null;
+    }
 
     /// <summary>Records a callback's failure for the store's message.</summary>
     public void Fail(Exception e) => Failure ??= e;
@@ -244,6 +282,14 @@ internal sealed class JournaledFile
         txn = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         committedLength = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
         return committedLength >= 0;
+    }
+
+    /// <summary>With <see cref="Sync"/>, the journal's records reach the disk before the bytes they save are overwritten.</summary>
+    private void SyncJournal()
+    {
+        if (!Sync || !_journalDirty) return;
+        RandomAccess.FlushToDisk(_journal!);
+        _journalDirty = false;
     }
 
     private void Begin()

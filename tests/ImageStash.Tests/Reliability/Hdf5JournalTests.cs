@@ -96,6 +96,30 @@ public sealed class Hdf5JournalTests : IDisposable
     }
 
     [Fact]
+    public void Deferred_writes_are_seen_by_reads_land_in_order_and_roll_back_like_any_other()
+    {
+        string path = _dir.File("deferred.bin");
+        var committed = Committed(path);
+        var file = new JournaledFile(path, FileMode.Open, writable: true) { Eoa = 80_000 };
+        file.Defer();
+        file.Write(1000, [1, 2, 3, 4]);
+        file.Write(1002, [9, 9]);
+        file.Write(70_000, [7, 7, 7]);
+        var seen = new byte[6];
+        file.Read(999, seen);
+        Assert.Equal(new byte[] { committed[999], 1, 2, 9, 9, committed[1004] }, seen);
+        Assert.Equal(committed, File.ReadAllBytes(path)); // nothing written yet
+        file.ApplyDeferred();
+        var after = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 1, 2, 9, 9 }, after[1000..1004]);
+        Assert.Equal(new byte[] { 7, 7, 7 }, after[70_000..70_003]);
+        file.CloseData(); // killed before the commit
+        file.CloseJournal();
+        Assert.True(JournaledFile.Recover(path));
+        Assert.Equal(committed, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void An_import_killed_inside_libhdf5s_flush_leaves_the_last_commit()
     {
         // 1..34: early kills land in the first commit's metadata, later ones in later batches' flushes.

@@ -292,108 +292,39 @@ public sealed class Hdf5Store : IImageStore
 
     private unsafe void WriteBatch(ImageBatch batch, HashSet<long> replaced, ImageShape shape)
     {
-        int size = shape.ByteCount;
         int oldCount = _ids.Count;
         var fresh = replaced.Count == 0 ? Enumerable.Range(0, batch.Count).ToArray() : Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
         int newCount = oldCount + fresh.Length;
-        var crcs = new uint[batch.Count];
-        int claimed = -1, computed = 0;
-        void ComputeCrcs()
-        {
-            for (int i; (i = Interlocked.Increment(ref claimed)) < crcs.Length;)
-            {
-                crcs[i] = Crc32.HashToUInt32(batch.GetPixels(i));
-                Interlocked.Increment(ref computed);
-            }
-        }
-        void FinishCrcs()
-        {
-            ComputeCrcs();
-            SpinWait.SpinUntil(() => Volatile.Read(ref computed) == crcs.Length); // the other thread's last ones
-        }
-        Task? helper = null; // on the other core: the CRCs, and with direct writes the rows through libhdf5
+        var crcs = new BatchCrcs(batch);
         (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
-        try
+        Commit(() =>
         {
-            Commit(() =>
+            if (_images < 0) CreateDatasets(shape);
+            else AddMissingCompanions();
+            if (fresh.Length > 0) written = AppendRows(batch, fresh, oldCount, newCount, shape, crcs);
+            crcs.Finish();
+            for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
             {
-                if (_images < 0) CreateDatasets(shape);
-                if (fresh.Length > 0)
-                {
-                    if (!H5Util.Extendible(_images, Path))
-                        throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
-                    foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
-                    // Chunks allocated by the extent (stores made since early allocation) take their pixels straight
-                    // from this thread with plain writes, while the helper writes the rows through libhdf5 (which this
-                    // thread leaves alone meanwhile: it holds H5.Gate for both). The commit's flush comes after both.
-                    var direct = _journal is not null ? PixelMap.Build(_images, shape, newCount, Path, _map) : null;
-                    if (direct is not null)
-                    {
-                        _map = direct;
-                        var ranges = direct.Ranges(oldCount, fresh.Length);
-                        _journal!.PrepareFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
-                        // Whichever thread is free first writes the rows and prepares the flush: the helper if it
-                        // starts while the pixels are being written, else this thread after them (the helper then
-                        // only helps with CRCs). The flush's writes wait in memory until the pixels are written.
-                        _journal.Defer();
-                        int rowsTaken = 0;
-                        void RowsUnlessTaken()
-                        {
-                            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs, flush: true);
-                        }
-                        helper = Task.Run(() =>
-                        {
-                            RowsUnlessTaken();
-                            ComputeCrcs();
-                        });
-                        Exception? failed = null;
-                        try { WriteFreshDirect(batch, fresh, oldCount, size, ranges); }
-                        catch (Exception e) { failed = e; }
-                        ComputeCrcs();
-                        RowsUnlessTaken();
-                        // libhdf5 calls on the other thread must be over before anything else happens to the file.
-                        try { helper.Wait(); }
-                        catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
-                        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-                        _journal.NoteFresh(ranges.Max(r => r.Offset + (long)r.Rows * size));
-                        _journal.ApplyDeferred();
-                    }
-                    else
-                    {
-                        helper = Task.Run(ComputeCrcs);
-                        WriteFreshPixels(batch, fresh, size, (ulong)oldCount);
-                        written = WriteRows(batch, fresh, oldCount, crcs, FinishCrcs, flush: false);
-                    }
-                }
-                ComputeCrcs();
-                helper?.Wait();
-                for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
-                {
-                    if (!replaced.Contains(batch[i].Id)) continue;
-                    TryRow(batch[i].Id, out int row);
-                    WriteReplacedPixels(row, batch.GetPixels(i));
-                    int label = batch[i].Label;
-                    uint crc = crcs[i];
-                    H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
-                    H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
-                    WriteNames((ulong)row, [batch[i].Name]);
-                }
-                // The rows reach the file first, then the count that makes them visible, so that a reader opening
-                // the file meanwhile never counts rows whose pixels are still on their way.
-                H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
-                H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
-            });
-        }
-        finally
-        {
-            try { helper?.Wait(); } catch (AggregateException) { } // failures surfaced above; never leave a writer behind
-        }
+                if (!replaced.Contains(batch[i].Id)) continue;
+                TryRow(batch[i].Id, out int row);
+                WriteReplacedPixels(row, batch.GetPixels(i));
+                int label = batch[i].Label;
+                uint crc = crcs.Values[i];
+                H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
+                H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
+                WriteNames((ulong)row, [batch[i].Name]);
+            }
+            // The rows reach the file first, then the count that makes them visible, so that a reader opening
+            // the file meanwhile never counts rows whose pixels are still on their way.
+            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+            H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
+        });
         for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
         {
             if (!replaced.Contains(batch[i].Id)) continue;
             TryRow(batch[i].Id, out int row);
             _labels[row] = batch[i].Label;
-            _crcs![row] = crcs[i];
+            _crcs![row] = crcs.Values[i];
         }
         if (written is { } rows)
         {
@@ -406,12 +337,78 @@ public sealed class Hdf5Store : IImageStore
     }
 
     /// <summary>
-    /// Writes the labels, ids, names and CRCs of the fresh rows into libhdf5's chunk cache (CRCs once all are
-    /// computed, some perhaps by the other thread), and with <paramref name="flush"/> flushes them; otherwise the
+    /// Grows the datasets and writes the fresh rows, using both cores: when the new chunks are allocated by the extent
+    /// (stores made since early allocation), this thread writes the pixels straight into them with plain writes
+    /// while a helper computes the CRCs and writes the rows through libhdf5 — whichever thread is free first writes
+    /// the rows and prepares the flush, whose writes wait in memory until the pixels are down. Only one thread calls
+    /// libhdf5 at a time (this one holds <see cref="H5.Gate"/> for both). Older files go through libhdf5 for the
+    /// pixels too. Every helper has finished when this returns or throws.
+    /// </summary>
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) AppendRows(ImageBatch batch, int[] fresh, int oldCount, int newCount, ImageShape shape, BatchCrcs crcs)
+    {
+        if (!H5Util.Extendible(_images, Path))
+            throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
+        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
+        int size = shape.ByteCount;
+        var direct = _journal is not null ? PixelMap.Build(_images, shape, newCount, Path, _map) : null;
+        Task helper;
+        if (direct is null)
+        {
+            helper = Task.Run(crcs.Help);
+            try
+            {
+                WithFreshPixels(batch, fresh, size, pixels =>
+                {
+                    fixed (byte* p = pixels) WritePixelRows((ulong)oldCount, (ulong)fresh.Length, p, size);
+                });
+                return WriteRows(batch, fresh, oldCount, crcs, flush: false);
+            }
+            finally { helper.Wait(); }
+        }
+
+        _map = direct;
+        var ranges = direct.Ranges(oldCount, fresh.Length);
+        long end = ranges.Max(r => r.Offset + (long)r.Rows * size);
+        _journal!.PrepareFresh(end);
+        _journal.Defer();
+        (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
+        int rowsTaken = 0;
+        void RowsUnlessTaken()
+        {
+            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, flush: true);
+        }
+        helper = Task.Run(() =>
+        {
+            RowsUnlessTaken();
+            crcs.Help();
+        });
+        Exception? failed = null;
+        try
+        {
+            WithFreshPixels(batch, fresh, size, pixels =>
+            {
+                foreach (var (offset, first, count) in ranges)
+                    _journal.WriteFresh(offset, pixels.Slice((first - oldCount) * size, count * size));
+            });
+            crcs.Help();
+            RowsUnlessTaken();
+        }
+        catch (Exception e) { failed = e; }
+        try { helper.Wait(); }
+        catch (AggregateException e) { failed ??= e.InnerException; }
+        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        _journal.NoteFresh(end);
+        _journal.ApplyDeferred();
+        return written!.Value;
+    }
+
+    /// <summary>
+    /// Writes the labels, ids, names and CRCs of the fresh rows into libhdf5's chunk cache (the CRCs once all are
+    /// computed, some perhaps by another thread), and with <paramref name="flush"/> flushes them; otherwise the
     /// commit's flush writes them out. Returns the labels, ids and CRCs for the in-memory index. Runs under the
     /// caller's <see cref="H5.Gate"/>.
     /// </summary>
-    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, uint[] crcs, Action finishCrcs, bool flush)
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, BatchCrcs crcs, bool flush)
     {
         var labels = new int[fresh.Length];
         var ids = new long[fresh.Length];
@@ -427,32 +424,31 @@ public sealed class Hdf5Store : IImageStore
         fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
         // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
         if (named) WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
-        finishCrcs();
-        var freshCrcs = fresh.Length == crcs.Length ? crcs : fresh.Select(i => crcs[i]).ToArray();
+        crcs.Finish();
+        var freshCrcs = fresh.Length == crcs.Values.Length ? crcs.Values : fresh.Select(i => crcs.Values[i]).ToArray();
         fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
         if (flush) H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
         return (labels, ids, freshCrcs);
     }
 
-    /// <summary>Writes the fresh rows' pixels into their allocated chunks, one write per run of adjacent chunks.</summary>
-    private void WriteFreshDirect(ImageBatch batch, int[] fresh, int oldCount, int size, List<(long Offset, int FirstRow, int Rows)> ranges)
+    /// <summary>Hands <paramref name="write"/> the fresh images' pixels back to back (gathered when some were replacements).</summary>
+    private static void WithFreshPixels(ImageBatch batch, int[] fresh, int size, PixelsAction write)
     {
-        byte[]? gathered = null;
+        if (fresh.Length == batch.Count)
+        {
+            write(batch.AllPixels);
+            return;
+        }
+        byte[] gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
         try
         {
-            ReadOnlySpan<byte> pixels;
-            if (fresh.Length == batch.Count) pixels = batch.AllPixels;
-            else
-            {
-                gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
-                for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
-                pixels = gathered.AsSpan(0, fresh.Length * size);
-            }
-            foreach (var (offset, first, count) in ranges)
-                _journal!.WriteFresh(offset, pixels.Slice((first - oldCount) * size, count * size));
+            for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
+            write(gathered.AsSpan(0, fresh.Length * size));
         }
-        finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
+        finally { ArrayPool<byte>.Shared.Return(gathered); }
     }
+
+    private delegate void PixelsAction(ReadOnlySpan<byte> pixels);
 
     /// <summary>Replaces one committed row's pixels: through the journal when they are written directly, else libhdf5.</summary>
     private unsafe void WriteReplacedPixels(int row, ReadOnlySpan<byte> pixels)
@@ -513,24 +509,6 @@ public sealed class Hdf5Store : IImageStore
         _chunkRows = 0;
         _nameBytesUsed = 0;
         OpenFile(create: false);
-    }
-
-    private unsafe void WriteFreshPixels(ImageBatch batch, int[] fresh, int size, ulong firstRow)
-    {
-        byte[]? gathered = null;
-        try
-        {
-            ReadOnlySpan<byte> pixels;
-            if (fresh.Length == batch.Count) pixels = batch.AllPixels;
-            else
-            {
-                gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
-                for (int k = 0; k < fresh.Length; k++) batch.GetPixels(fresh[k]).CopyTo(gathered.AsSpan(k * size));
-                pixels = gathered.AsSpan(0, fresh.Length * size);
-            }
-            fixed (byte* p = pixels) WritePixelRows(firstRow, (ulong)fresh.Length, p, size);
-        }
-        finally { if (gathered is not null) ArrayPool<byte>.Shared.Return(gathered); }
     }
 
     /// <summary>
@@ -600,14 +578,58 @@ public sealed class Hdf5Store : IImageStore
         // written straight to the file (H5Dwrite_chunk) instead of through libhdf5's chunk cache.
         ulong chunkRows = (ulong)Math.Clamp((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, ChunkBytesTarget / shape.ByteCount)) / 2, 1, 4096);
         _images = H5Util.CreateExtendible(_file, "images", H5.STD_U8LE, [(ulong)shape.Height, (ulong)shape.Width, (ulong)shape.Channels], chunkRows, Path, allocateEarly: true);
-        _meta = H5Util.CreateExtendible(_file, "meta", H5.STD_I32LE, [], MetaChunkRows, Path);
-        _idsSet = H5Util.CreateExtendible(_file, "ids", H5.STD_I64LE, [], MetaChunkRows, Path);
-        _crcSet = H5Util.CreateExtendible(_file, "crc32", H5.STD_U32LE, [], MetaChunkRows, Path);
-        _nameBytes = H5Util.CreateExtendible(_file, "name_bytes", H5.STD_U8LE, [], 64 * 1024, Path);
-        _nameSpans = H5Util.CreateExtendible(_file, "name_spans", H5.STD_I64LE, [2], MetaChunkRows, Path);
-        _crcs = [];
         _shape = shape;
         _chunkRows = chunkRows;
+        AddMissingCompanions();
+    }
+
+    /// <summary>
+    /// Creates whichever of /meta, /ids, /crc32, /name_bytes and /name_spans the file lacks — all of them for a new
+    /// store; a file written elsewhere (h5py, the article's layout) has /images and perhaps /meta — filled in for the
+    /// rows already there: label 0 where there were no labels, ids 0…N−1, the CRCs of their pixels (read once), no
+    /// names. Caller holds <see cref="H5.Gate"/>.
+    /// </summary>
+    private unsafe void AddMissingCompanions()
+    {
+        if (_meta >= 0 && _idsSet >= 0 && _crcSet >= 0 && _nameBytes >= 0 && _nameSpans >= 0) return;
+        ulong count = (ulong)_ids.Count;
+        long Create(string name, long fileType, ReadOnlySpan<ulong> rest, ulong chunkRows, bool oneRowPerImage = true)
+        {
+            if (H5.Lexists(_file, name, H5.P_DEFAULT) > 0) return OpenDataset(name); // half of a pair: kept as it is
+            long set = H5Util.CreateExtendible(_file, name, fileType, rest, chunkRows, Path);
+            if (oneRowPerImage && count > 0) H5Util.Extend(set, count, Path);
+            return set;
+        }
+        if (_meta < 0)
+        {
+            _meta = Create("meta", H5.STD_I32LE, [], MetaChunkRows);
+            var labels = _labels.ToArray();
+            if (count > 0) fixed (int* l = labels) H5Util.Rows(_meta, H5.NATIVE_INT32, 0, count, l, write: true, Path);
+        }
+        if (_idsSet < 0)
+        {
+            _idsSet = Create("ids", H5.STD_I64LE, [], MetaChunkRows);
+            var ids = _ids.ToArray();
+            if (count > 0) fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, 0, count, d, write: true, Path);
+        }
+        if (_crcSet < 0)
+        {
+            var crcs = new uint[count];
+            int size = _shape!.Value.ByteCount, block = Math.Max(1, (4 << 20) / size);
+            var pixels = new byte[block * size];
+            for (int row = 0; row < (int)count; row += block)
+            {
+                int n = Math.Min(block, (int)count - row);
+                ReadRows(row, n, pixels.AsSpan(0, n * size));
+                for (int k = 0; k < n; k++) crcs[row + k] = Crc32.HashToUInt32(pixels.AsSpan(k * size, size));
+            }
+            _crcSet = Create("crc32", H5.STD_U32LE, [], MetaChunkRows);
+            if (count > 0) fixed (uint* c = crcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, 0, count, c, write: true, Path);
+            _crcs = [.. crcs];
+        }
+        if (_nameBytes < 0) _nameBytes = Create("name_bytes", H5.STD_U8LE, [], 64 * 1024, oneRowPerImage: false);
+        if (_nameSpans < 0) _nameSpans = Create("name_spans", H5.STD_I64LE, [2], MetaChunkRows); // rows read (0, 0): no name
+        _nameBytesUsed = (long)H5Util.Dims(_nameBytes, Path)[0];
     }
 
     private void Load()

@@ -101,6 +101,45 @@ public sealed class Hdf5InteropTests : IDisposable
     }
 
     [Fact]
+    public void We_append_to_an_extendible_file_h5py_wrote_and_h5py_reads_the_result()
+    {
+        // h5py's chunked, extendible datasets allocate chunks as they are written (not at extension, as ours do), so
+        // appending takes the store's path through libhdf5 for the pixels.
+        string path = _dir.File("theirs.h5"), images = _dir.File("images.bin"), labels = _dir.File("labels.bin");
+        var first = TestData.Batch(300, new ImageShape(32, 32, 3), seed: 3);
+        File.WriteAllBytes(images, first.AllPixels.ToArray());
+        File.WriteAllBytes(labels, [.. Enumerable.Range(0, first.Count).Select(i => (byte)first[i].Label)]);
+        var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
+            "import h5py, numpy as np",
+            $"images = np.fromfile('{images}', dtype=np.uint8).reshape(-1, 32, 32, 3)",
+            $"labels = np.fromfile('{labels}', dtype=np.uint8)",
+            $"with h5py.File('{path}', 'w') as f:",
+            "    f.create_dataset('images', data=images, maxshape=(None, 32, 32, 3), chunks=(100, 32, 32, 3))",
+            "    f.create_dataset('meta', data=labels.astype(np.int32), maxshape=(None,), chunks=(100,))")]);
+        Assert.True(exit == 0, err);
+        var more = TestData.Batch(250, new ImageShape(32, 32, 3), firstId: 300, seed: 4);
+        using (var store = ImageStash.Hdf5.Hdf5Store.Provider.Open(path, new StoreOptions()))
+            store.Put(more);
+        using (var store = ImageStash.Hdf5.Hdf5Store.Provider.Open(path, new StoreOptions { Mode = StoreOpenMode.ReadOnly }))
+        {
+            Assert.Equal(550, store.Count);
+            var pixels = new byte[550 * 3072];
+            store.ReadMany([.. Enumerable.Range(0, 550).Select(i => (long)i)], pixels, new int[550]);
+            Assert.Equal(first.AllPixels.ToArray().Concat(more.AllPixels.ToArray()), pixels);
+        }
+        (exit, var output, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
+            "import h5py, numpy as np",
+            $"f = h5py.File('{path}', 'r')",
+            "images = np.array(f['/images']).astype('uint8'); labels = np.array(f['/meta']).astype('uint8')",
+            $"images.tofile('{images}'); print(images.shape[0], labels.shape[0])")]);
+        Assert.True(exit == 0, err);
+        Assert.Equal("550 550", output.Trim());
+        Assert.Equal(first.AllPixels.ToArray().Concat(more.AllPixels.ToArray()), File.ReadAllBytes(images));
+        first.Dispose();
+        more.Dispose();
+    }
+
+    [Fact]
     public void H5dump_accepts_our_file()
     {
         string path = _dir.File("s.h5");

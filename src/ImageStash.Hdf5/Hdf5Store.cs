@@ -367,7 +367,8 @@ public sealed class Hdf5Store : IImageStore
         }
 
         _map = direct;
-        var ranges = direct.Ranges(oldCount, fresh.Length);
+        var ranges = new List<(long Offset, int FirstRow, int Rows)>();
+        foreach (var range in direct.Ranges(oldCount, fresh.Length)) ranges.Add(range);
         long end = ranges.Max(r => r.Offset + (long)r.Rows * size);
         _journal!.PrepareFresh(end);
         _journal.Defer();

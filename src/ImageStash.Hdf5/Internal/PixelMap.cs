@@ -104,32 +104,43 @@ internal sealed class PixelMap
 
     /// <summary>
     /// The file ranges that hold rows [row, row+count), in row order: one per chunk touched, with chunks that follow
-    /// each other in the file merged into one range.
+    /// each other in the file merged into one range. Enumerated without allocating (reads of single images go here).
     /// </summary>
-    public List<(long Offset, int FirstRow, int Rows)> Ranges(int row, int count)
+    public RangeEnumerator Ranges(int row, int count) => new(this, row, count);
+
+    /// <summary>Where row <paramref name="row"/> sits and how many rows follow it in the same chunk.</summary>
+    private (long Offset, long RowsLeftInChunk) Locate(int row)
     {
-        var ranges = new List<(long Offset, int FirstRow, int Rows)>();
-        while (count > 0)
+        if (_rowsPerChunk == 0) return (_addresses[0] + (long)row * _rowBytes, long.MaxValue);
+        long k = row / _rowsPerChunk, within = row % _rowsPerChunk;
+        return (_addresses[(int)k] + within * _rowBytes, _rowsPerChunk - within);
+    }
+
+    /// <summary>See <see cref="Ranges"/>.</summary>
+    public struct RangeEnumerator(PixelMap map, int row, int count)
+    {
+        public (long Offset, int FirstRow, int Rows) Current { get; private set; }
+
+        public readonly RangeEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
         {
-            long fileOffset;
-            int take;
-            if (_rowsPerChunk == 0)
+            if (count <= 0) return false;
+            var (offset, left) = map.Locate(row);
+            var current = (Offset: offset, FirstRow: row, Rows: (int)Math.Min(count, left));
+            row += current.Rows;
+            count -= current.Rows;
+            while (count > 0)
             {
-                fileOffset = _addresses[0] + (long)row * _rowBytes;
-                take = count;
+                (offset, left) = map.Locate(row);
+                if (offset != current.Offset + (long)current.Rows * map._rowBytes) break;
+                int take = (int)Math.Min(count, left);
+                current.Rows += take;
+                row += take;
+                count -= take;
             }
-            else
-            {
-                long k = row / _rowsPerChunk, within = row % _rowsPerChunk;
-                fileOffset = _addresses[(int)k] + within * _rowBytes;
-                take = (int)Math.Min(count, _rowsPerChunk - within);
-            }
-            if (ranges.Count > 0 && ranges[^1] is var last && last.Offset + (long)last.Rows * _rowBytes == fileOffset)
-                ranges[^1] = (last.Offset, last.FirstRow, last.Rows + take);
-            else ranges.Add((fileOffset, row, take));
-            row += take;
-            count -= take;
+            Current = current;
+            return true;
         }
-        return ranges;
     }
 }

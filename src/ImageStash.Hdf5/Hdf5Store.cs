@@ -712,12 +712,22 @@ public sealed class Hdf5Store : IImageStore
     {
         if (CurrentMap() is { } map)
         {
-            var data = LazyInitializer.EnsureInitialized(ref _data, () => File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            var data = Volatile.Read(ref _data) ?? OpenDataHandle(); // no closure per read: this is the training loop's path
             map.Read(data, row, count, destination, Path);
             return;
         }
         lock (H5.Gate)
             fixed (byte* p = destination) H5Util.Rows(_images, H5.NATIVE_UINT8, (ulong)row, (ulong)count, p, write: false, Path);
+    }
+
+    /// <summary>The handle pixels are read through, opened on first use (by one thread; a loser closes its own).</summary>
+    private SafeFileHandle OpenDataHandle()
+    {
+        var opened = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var existing = Interlocked.CompareExchange(ref _data, opened, null);
+        if (existing is null) return opened;
+        opened.Dispose();
+        return existing;
     }
 
     /// <summary>The chunk addresses for direct reads, looked up again after a commit added chunks.</summary>

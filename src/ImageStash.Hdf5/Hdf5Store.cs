@@ -57,7 +57,7 @@ public sealed class Hdf5Store : IImageStore
         {
             try
             {
-                if (!readOnly) _lock = WriterLock.AcquireFile(path + ".lock", path);
+                if (!readOnly) _lock = WriterLock.AcquireFile(LockPath(path), path);
                 if (exists && !RecoverInterruptedCommit(path))
                 {
                     exists = false; // the store's creation itself never committed
@@ -91,7 +91,7 @@ public sealed class Hdf5Store : IImageStore
         FileStream? held = _lock;
         if (held is null)
         {
-            try { held = WriterLock.TryAcquireFile(path + ".lock", path); }
+            try { held = WriterLock.TryAcquireFile(LockPath(path), path); }
             catch (ImageStashException e)
             {
                 throw new ImageStashException($"store '{path}' was left mid-commit by a writer that stopped, and cannot be rolled back from here ({e.InnerException?.Message}); open it once where its folder is writable.", e);
@@ -106,6 +106,9 @@ public sealed class Hdf5Store : IImageStore
         }
         finally { if (held != _lock) WriterLock.Release(held); }
     }
+
+    /// <summary>The writer's lock file beside the store.</summary>
+    private static string LockPath(string path) => path + ".lock";
 
     /// <summary>Opens (or creates) the file and loads its state; writers go through the journal driver.</summary>
     private void OpenFile(bool create)
@@ -294,6 +297,9 @@ public sealed class Hdf5Store : IImageStore
     {
         int oldCount = _ids.Count;
         var fresh = replaced.Count == 0 ? Enumerable.Range(0, batch.Count).ToArray() : Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
+        // (index in the batch, row in the store) of each image that replaces a committed one
+        var replacements = replaced.Count == 0 ? [] : Enumerable.Range(0, batch.Count).Where(i => replaced.Contains(batch[i].Id))
+            .Select(i => (Index: i, Row: TryRow(batch[i].Id, out int row) ? row : -1)).ToArray();
         int newCount = oldCount + fresh.Length;
         var crcs = new BatchCrcs(batch);
         (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
@@ -303,10 +309,8 @@ public sealed class Hdf5Store : IImageStore
             else AddMissingCompanions();
             if (fresh.Length > 0) written = AppendRows(batch, fresh, oldCount, newCount, shape, crcs);
             crcs.Finish();
-            for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
+            foreach (var (i, row) in replacements)
             {
-                if (!replaced.Contains(batch[i].Id)) continue;
-                TryRow(batch[i].Id, out int row);
                 WriteReplacedPixels(row, batch.GetPixels(i));
                 int label = batch[i].Label;
                 uint crc = crcs.Values[i];
@@ -319,10 +323,8 @@ public sealed class Hdf5Store : IImageStore
             H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
             H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
         });
-        for (int i = 0; i < batch.Count && replaced.Count > 0; i++)
+        foreach (var (i, row) in replacements)
         {
-            if (!replaced.Contains(batch[i].Id)) continue;
-            TryRow(batch[i].Id, out int row);
             _labels[row] = batch[i].Label;
             _crcs![row] = crcs.Values[i];
         }

@@ -143,38 +143,25 @@ internal static unsafe class JournalDriver
     }
 
     [UnmanagedCallersOnly]
-    private static int Read(Native* f, int type, long dxpl, ulong address, nuint size, void* buffer)
-    {
-        var file = File(f);
-        try
-        {
-            if (address + size > (ulong)file.Eoa) throw new InvalidDataException($"'{file.Path}': read of {size} bytes at {address} past the end of the HDF5 address space ({file.Eoa}).");
-            for (ulong done = 0; done < size;)
-            {
-                int n = (int)Math.Min(size - done, 1UL << 30);
-                file.Read((long)(address + done), new Span<byte>((byte*)buffer + done, n));
-                done += (ulong)n;
-            }
-            return 0;
-        }
-        catch (Exception e)
-        {
-            file.Fail(e);
-            return -1;
-        }
-    }
+    private static int Read(Native* f, int type, long dxpl, ulong address, nuint size, void* buffer) =>
+        Transfer(File(f), address, size, (byte*)buffer, write: false);
 
     [UnmanagedCallersOnly]
-    private static int Write(Native* f, int type, long dxpl, ulong address, nuint size, void* buffer)
+    private static int Write(Native* f, int type, long dxpl, ulong address, nuint size, void* buffer) =>
+        Transfer(File(f), address, size, (byte*)buffer, write: true);
+
+    /// <summary>A read or write within libhdf5's address space, in pieces a span can hold; 0, or −1 with the cause kept.</summary>
+    private static int Transfer(JournaledFile file, ulong address, nuint size, byte* buffer, bool write)
     {
-        var file = File(f);
         try
         {
-            if (address + size > (ulong)file.Eoa) throw new InvalidDataException($"'{file.Path}': write of {size} bytes at {address} past the end of the HDF5 address space ({file.Eoa}).");
+            if (address + size > (ulong)file.Eoa)
+                throw new InvalidDataException($"'{file.Path}': {(write ? "write" : "read")} of {size} bytes at {address} past the end of the HDF5 address space ({file.Eoa}).");
             for (ulong done = 0; done < size;)
             {
                 int n = (int)Math.Min(size - done, 1UL << 30);
-                file.Write((long)(address + done), new ReadOnlySpan<byte>((byte*)buffer + done, n));
+                if (write) file.Write((long)(address + done), new ReadOnlySpan<byte>(buffer + done, n));
+                else file.Read((long)(address + done), new Span<byte>(buffer + done, n));
                 done += (ulong)n;
             }
             return 0;

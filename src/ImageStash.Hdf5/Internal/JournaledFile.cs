@@ -228,7 +228,7 @@ internal sealed class JournaledFile
         using (var data = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
         {
             // Records are read forwards and applied backwards, so the oldest copy of a byte is the one that stays.
-            var records = new List<(long Offset, long Address, int Length)>();
+            var records = new List<(long Address, byte[] Bytes)>();
             long journalLength = RandomAccess.GetLength(journal);
             Span<byte> head = stackalloc byte[RecordHeaderSize];
             for (long at = HeaderSize; at + RecordHeaderSize <= journalLength;)
@@ -242,15 +242,10 @@ internal sealed class JournaledFile
                 var bytes = new byte[length];
                 RandomAccess.Read(journal, bytes, at + RecordHeaderSize);
                 if (RecordCrc(head[..20], bytes) != crc) break; // torn last record: its overwrite never happened
-                records.Add((at + RecordHeaderSize, address, length));
+                records.Add((address, bytes));
                 at += RecordHeaderSize + length;
             }
-            for (int i = records.Count - 1; i >= 0; i--)
-            {
-                var bytes = new byte[records[i].Length];
-                RandomAccess.Read(journal, bytes, records[i].Offset);
-                RandomAccess.Write(data, bytes, records[i].Address);
-            }
+            for (int i = records.Count - 1; i >= 0; i--) RandomAccess.Write(data, records[i].Bytes, records[i].Address);
             RandomAccess.SetLength(data, committedLength);
             RandomAccess.FlushToDisk(data);
         }

@@ -301,32 +301,37 @@ public sealed class Hdf5Store : IImageStore
         var replacements = replaced.Count == 0 ? [] : Enumerable.Range(0, batch.Count).Where(i => replaced.Contains(batch[i].Id))
             .Select(i => (Index: i, Row: TryRow(batch[i].Id, out int row) ? row : -1)).ToArray();
         int newCount = oldCount + fresh.Length;
-        var crcs = new BatchCrcs(batch);
+        var helper = new BatchHelper(batch); // the CRCs start on the other core now
         (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
-        Commit(() =>
+        bool flushed = false; // the rows' flush has happened and nothing was written since
+        try
         {
-            if (_images < 0) CreateDatasets(shape);
-            else AddMissingCompanions();
-            if (fresh.Length > 0) written = AppendRows(batch, fresh, oldCount, newCount, shape, crcs);
-            crcs.Finish();
-            foreach (var (i, row) in replacements)
+            Commit(() =>
             {
-                WriteReplacedPixels(row, batch.GetPixels(i));
-                int label = batch[i].Label;
-                uint crc = crcs.Values[i];
-                H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
-                H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
-                WriteNames((ulong)row, [batch[i].Name]);
-            }
-            // The rows reach the file first, then the count that makes them visible, so that a reader opening
-            // the file meanwhile never counts rows whose pixels are still on their way.
-            H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
-            H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
-        });
+                if (_images < 0) CreateDatasets(shape);
+                else AddMissingCompanions();
+                if (fresh.Length > 0) written = AppendRows(batch, fresh, oldCount, newCount, shape, helper, out flushed);
+                helper.FinishCrcs();
+                foreach (var (i, row) in replacements)
+                {
+                    WriteReplacedPixels(row, batch.GetPixels(i));
+                    int label = batch[i].Label;
+                    uint crc = helper.Crcs[i];
+                    H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
+                    H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
+                    WriteNames((ulong)row, [batch[i].Name]);
+                }
+                // The rows reach the file first, then the count that makes them visible, so that a reader opening
+                // the file meanwhile never counts rows whose pixels are still on their way.
+                if (!flushed || replacements.Length > 0) H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
+                H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
+            });
+        }
+        finally { helper.Wait(); } // a failure before the rows were offered: the helper only computed CRCs
         foreach (var (i, row) in replacements)
         {
             _labels[row] = batch[i].Label;
-            _crcs![row] = crcs.Values[i];
+            _crcs![row] = helper.Crcs[i];
         }
         if (written is { } rows)
         {
@@ -341,31 +346,26 @@ public sealed class Hdf5Store : IImageStore
     /// <summary>
     /// Grows the datasets and writes the fresh rows, using both cores: when the new chunks are allocated by the extent
     /// (stores made since early allocation), this thread writes the pixels straight into them with plain writes
-    /// while a helper computes the CRCs and writes the rows through libhdf5 — whichever thread is free first writes
+    /// while the helper, its CRCs done, writes the rows through libhdf5 — whichever thread is free first writes
     /// the rows and prepares the flush, whose writes wait in memory until the pixels are down. Only one thread calls
-    /// libhdf5 at a time (this one holds <see cref="H5.Gate"/> for both). Older files go through libhdf5 for the
-    /// pixels too. Every helper has finished when this returns or throws.
+    /// libhdf5 at a time (this one holds <see cref="H5.Gate"/> for both, and calls none while the helper may).
+    /// Older files go through libhdf5 for the pixels too. The helper has finished when this returns or throws.
     /// </summary>
-    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) AppendRows(ImageBatch batch, int[] fresh, int oldCount, int newCount, ImageShape shape, BatchCrcs crcs)
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) AppendRows(ImageBatch batch, int[] fresh, int oldCount, int newCount, ImageShape shape, BatchHelper helper, out bool flushed)
     {
+        flushed = false;
         if (!H5Util.Extendible(_images, Path))
             throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
         foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
         int size = shape.ByteCount;
         var direct = _journal is not null ? PixelMap.Build(_images, shape, newCount, Path, _map) : null;
-        Task helper;
         if (direct is null)
         {
-            helper = Task.Run(crcs.Help);
-            try
+            WithFreshPixels(batch, fresh, size, pixels =>
             {
-                WithFreshPixels(batch, fresh, size, pixels =>
-                {
-                    fixed (byte* p = pixels) WritePixelRows((ulong)oldCount, (ulong)fresh.Length, p, size);
-                });
-                return WriteRows(batch, fresh, oldCount, crcs, flush: false);
-            }
-            finally { helper.Wait(); }
+                fixed (byte* p = pixels) WritePixelRows((ulong)oldCount, (ulong)fresh.Length, p, size);
+            });
+            return WriteRows(batch, fresh, oldCount, helper, flush: false);
         }
 
         _map = direct;
@@ -375,16 +375,7 @@ public sealed class Hdf5Store : IImageStore
         _journal!.PrepareFresh(end);
         _journal.Defer();
         (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
-        int rowsTaken = 0;
-        void RowsUnlessTaken()
-        {
-            if (Interlocked.Exchange(ref rowsTaken, 1) == 0) written = WriteRows(batch, fresh, oldCount, crcs, flush: true);
-        }
-        helper = Task.Run(() =>
-        {
-            RowsUnlessTaken();
-            crcs.Help();
-        });
+        helper.Offer(() => written = WriteRows(batch, fresh, oldCount, helper, flush: true));
         Exception? failed = null;
         try
         {
@@ -393,15 +384,15 @@ public sealed class Hdf5Store : IImageStore
                 foreach (var (offset, first, count) in ranges)
                     _journal.WriteFresh(offset, pixels.Slice((first - oldCount) * size, count * size));
             });
-            crcs.Help();
-            RowsUnlessTaken();
+            helper.RunOfferedUnlessTaken();
         }
         catch (Exception e) { failed = e; }
         try { helper.Wait(); }
-        catch (AggregateException e) { failed ??= e.InnerException; }
+        catch (Exception e) { failed ??= e; }
         if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
         _journal.NoteFresh(end);
         _journal.ApplyDeferred();
+        flushed = true;
         return written!.Value;
     }
 
@@ -411,7 +402,7 @@ public sealed class Hdf5Store : IImageStore
     /// commit's flush writes them out. Returns the labels, ids and CRCs for the in-memory index. Runs under the
     /// caller's <see cref="H5.Gate"/>.
     /// </summary>
-    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, BatchCrcs crcs, bool flush)
+    private unsafe (int[] Labels, long[] Ids, uint[] Crcs) WriteRows(ImageBatch batch, int[] fresh, int oldCount, BatchHelper helper, bool flush)
     {
         var labels = new int[fresh.Length];
         var ids = new long[fresh.Length];
@@ -427,8 +418,8 @@ public sealed class Hdf5Store : IImageStore
         fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
         // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
         if (named) WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
-        crcs.Finish();
-        var freshCrcs = fresh.Length == crcs.Values.Length ? crcs.Values : fresh.Select(i => crcs.Values[i]).ToArray();
+        helper.FinishCrcs();
+        var freshCrcs = fresh.Length == helper.Crcs.Length ? helper.Crcs : fresh.Select(i => helper.Crcs[i]).ToArray();
         fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
         if (flush) H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
         return (labels, ids, freshCrcs);

@@ -38,6 +38,7 @@ internal static class ResultFiles
         Shape = new { results.Shape.Height, results.Shape.Width, results.Shape.Channels },
         results.Repeat,
         results.Sync,
+        results.BatchSize,
         results.Machine,
         results.Rows,
     }, Json);

@@ -42,14 +42,18 @@ public sealed class BenchOptions
     /// <value>The default value is false.</value>
     public bool Sync { get; set; }
 
-    /// <summary>Images per commit in store-many.</summary>
-    /// <value>The default value is 1,024.</value>
+    /// <summary>
+    /// Images per <see cref="IImageStore.Put"/> (one commit each) in store-many. Null puts all N images in one call,
+    /// as the article's code stores them (one h5py dataset write, one LMDB transaction, one loop of PNG files); a
+    /// number streams them in batches of that size, as <c>imagestash import</c> does (1,024 there).
+    /// </summary>
+    /// <value>The default value is null: one Put of all N images.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int BatchSize
+    public int? BatchSize
     {
         get;
-        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Batch size must be at least 1.");
-    } = 1024;
+        set => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Batch size must be at least 1.");
+    }
 
     /// <summary>Where the stores under test are created (a fresh folder per store and count), then deleted.</summary>
     /// <value>The default value is a new folder under the system's temp folder.</value>

@@ -51,6 +51,29 @@ public sealed class StoreBenchmarkTests : IDisposable
         Assert.False(Directory.Exists(_dir.File("work")), "the bench removes the stores it made");
     }
 
+    [Theory]
+    [InlineData(null, 1)]   // the article's protocol: all 50 images in one Put
+    [InlineData(16, 4)]     // streamed as an import does: 16 + 16 + 16 + 2
+    public void Store_many_puts_all_images_in_one_call_unless_a_batch_size_is_given(int? batchSize, int putsFor50)
+    {
+        var provider = new CountingProvider();
+        using var source = new SyntheticSource(30, new ImageShape(16, 16, 3));
+        var results = StoreBenchmark.Run(source, new StoreRegistry(provider), new BenchOptions
+        {
+            Stores = ["counting"],
+            Counts = [50],
+            Repeat = 1,
+            SkipWarmup = true,
+            BatchSize = batchSize,
+            WorkDirectory = _dir.File("work"),
+        });
+        Assert.Equal(batchSize, results.BatchSize);
+        Assert.Equal([1, putsFor50], provider.PutsPerStore.Values.Order()); // store_single, then store_many of 50
+        BenchReport.WriteAll(results, _dir.File("out"));
+        string report = File.ReadAllText(Path.Combine(_dir.File("out"), "report.md"));
+        Assert.Contains(batchSize is null ? "store many puts all N images in one call (one commit)" : "store many puts the images in batches of 16, one commit each", report);
+    }
+
     [Fact]
     public void A_store_returning_wrong_pixels_fails_the_bench()
     {
@@ -116,5 +139,26 @@ public sealed class StoreBenchmarkTests : IDisposable
                 if (c.Red + c.Green + c.Blue < 300) dark++;
             }
         return dark;
+    }
+
+    /// <summary>A PNG folder store that counts the Puts each store receives.</summary>
+    private sealed class CountingProvider : IStoreProvider
+    {
+        public Dictionary<string, int> PutsPerStore { get; } = [];
+
+        public string Format => "counting";
+
+        public bool Matches(string path) => false;
+
+        public IImageStore Open(string path, StoreOptions options) => new Counting(PngFolderStore.Provider.Open(path, options), this);
+
+        private sealed class Counting(IImageStore inner, CountingProvider owner) : DelegatingStore(inner, "counting")
+        {
+            public override void Put(ImageBatch batch, bool overwrite = false)
+            {
+                owner.PutsPerStore[Path] = owner.PutsPerStore.GetValueOrDefault(Path) + 1;
+                base.Put(batch, overwrite);
+            }
+        }
     }
 }

@@ -45,8 +45,9 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public bool Quick { get; init; }
 
         [CommandOption("--batch <N>")]
-        [Description("Store many in commits of N images, as an import does (default: all N images in one Put, as the article's code does).")]
-        public int? Batch { get; init; }
+        [Description("Images per commit in store-many, as an import writes them; at least the count puts all in one call, as the article's code does.")]
+        [DefaultValue(1024)]
+        public int Batch { get; init; } = 1024;
 
         [CommandOption("--resize <WxH>")]
         [Description("Resize source images (image folders).")]
@@ -63,7 +64,7 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         public override ValidationResult Validate()
         {
             if (Repeat < 1) return ValidationResult.Error($"--repeat must be at least 1; got {Repeat}.");
-            if (Batch is < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
+            if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Counts is not null && ParseCounts(Counts) is null)
                 return ValidationResult.Error($"--counts must be positive whole numbers separated by commas, e.g. 1,10,100; got '{Counts}'.");
             return ValidationResult.Success();

@@ -43,17 +43,17 @@ public sealed class BenchOptions
     public bool Sync { get; set; }
 
     /// <summary>
-    /// Images per <see cref="IImageStore.Put"/> (one commit each) in store-many. Null puts all N images in one call,
-    /// as the article's code stores them (one h5py dataset write, one LMDB transaction, one loop of PNG files); a
-    /// number streams them in batches of that size, as <c>imagestash import</c> does (1,024 there).
+    /// Images per <see cref="IImageStore.Put"/> (one commit each) in store-many: the images stream in as
+    /// <c>imagestash import</c> writes them. A size of at least N puts all N in one call, as the article's code does
+    /// (one h5py dataset write, one LMDB transaction).
     /// </summary>
-    /// <value>The default value is null: one Put of all N images.</value>
+    /// <value>The default value is 1,024, the import's default.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int? BatchSize
+    public int BatchSize
     {
         get;
-        set => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Batch size must be at least 1.");
-    }
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Batch size must be at least 1.");
+    } = 1024;
 
     /// <summary>Where the stores under test are created (a fresh folder per store and count), then deleted.</summary>
     /// <value>The default value is a new folder under the system's temp folder.</value>

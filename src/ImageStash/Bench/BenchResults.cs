@@ -7,10 +7,10 @@ namespace ImageStash.Bench;
 /// <param name="Shape">The images' shape.</param>
 /// <param name="Repeat">Timed runs per figure.</param>
 /// <param name="Sync">Whether writes were fsync'ed before the clock stopped.</param>
-/// <param name="BatchSize">Images per Put in store-many; null when all N went in one Put.</param>
+/// <param name="BatchSize">Images per Put (one commit each) in store-many.</param>
 /// <param name="StartedUtc">When the run began.</param>
 public sealed record BenchResults(
-    IReadOnlyList<BenchRow> Rows, MachineInfo Machine, string Source, ImageShape Shape, int Repeat, bool Sync, int? BatchSize, DateTime StartedUtc)
+    IReadOnlyList<BenchRow> Rows, MachineInfo Machine, string Source, ImageShape Shape, int Repeat, bool Sync, int BatchSize, DateTime StartedUtc)
 {
     /// <summary>The row for a store, operation and count, if measured.</summary>
     public BenchRow? Find(string store, string operation, int count) =>

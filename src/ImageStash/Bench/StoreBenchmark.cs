@@ -21,7 +21,7 @@ public static class StoreBenchmark
     public const string StoreSingle = "store_single";
     /// <summary>Open a store, read one image by id, close.</summary>
     public const string ReadSingle = "read_single";
-    /// <summary>Open a new store, put N images (in one Put, or in batches of <see cref="BenchOptions.BatchSize"/>), close.</summary>
+    /// <summary>Open a new store, put N images in batches of <see cref="BenchOptions.BatchSize"/>, close.</summary>
     public const string StoreMany = "store_many";
     /// <summary>Open a store, read N images into one reused contiguous buffer, close.</summary>
     public const string ReadMany = "read_many";
@@ -119,7 +119,7 @@ public static class StoreBenchmark
 
         private void Many(string store, int count)
         {
-            var batches = data.Batches(count, options.BatchSize ?? count);
+            var batches = data.Batches(count, options.BatchSize);
             string? last = null;
             try
             {

@@ -327,7 +327,7 @@ public sealed class Hdf5Store : IImageStore
                 H5Util.WriteInt64Attribute(_root, "count", newCount, Path);
             });
         }
-        finally { helper.Wait(); } // a failure before the rows were offered: the helper only computed CRCs
+        finally { helper.Join(); } // after a failure before the rows were offered, the helper may still be at its CRCs
         foreach (var (i, row) in replacements)
         {
             _labels[row] = batch[i].Label;

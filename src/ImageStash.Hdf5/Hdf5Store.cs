@@ -372,7 +372,7 @@ public sealed class Hdf5Store : IImageStore
         var ranges = new List<(long Offset, int FirstRow, int Rows)>();
         foreach (var range in direct.Ranges(oldCount, fresh.Length)) ranges.Add(range);
         long end = ranges.Max(r => r.Offset + (long)r.Rows * size);
-        _journal!.PrepareFresh(end);
+        _journal!.PrepareFresh(ranges.Min(r => r.Offset), end);
         _journal.Defer();
         (int[] Labels, long[] Ids, uint[] Crcs)? written = null;
         helper.Offer(() => written = WriteRows(batch, fresh, oldCount, helper, flush: true));
@@ -609,13 +609,20 @@ public sealed class Hdf5Store : IImageStore
         if (_crcSet < 0)
         {
             var crcs = new uint[count];
-            int size = _shape!.Value.ByteCount, block = Math.Max(1, (4 << 20) / size);
-            var pixels = new byte[block * size];
-            for (int row = 0; row < (int)count; row += block)
+            if (count > 0) // a new store has no rows: no buffer (4 MB on the large-object heap cost a full GC per store)
             {
-                int n = Math.Min(block, (int)count - row);
-                ReadRows(row, n, pixels.AsSpan(0, n * size));
-                for (int k = 0; k < n; k++) crcs[row + k] = Crc32.HashToUInt32(pixels.AsSpan(k * size, size));
+                int size = _shape!.Value.ByteCount, block = Math.Max(1, (4 << 20) / size);
+                byte[] pixels = ArrayPool<byte>.Shared.Rent(block * size);
+                try
+                {
+                    for (int row = 0; row < (int)count; row += block)
+                    {
+                        int n = Math.Min(block, (int)count - row);
+                        ReadRows(row, n, pixels.AsSpan(0, n * size));
+                        for (int k = 0; k < n; k++) crcs[row + k] = Crc32.HashToUInt32(pixels.AsSpan(k * size, size));
+                    }
+                }
+                finally { ArrayPool<byte>.Shared.Return(pixels); }
             }
             _crcSet = Create("crc32", H5.STD_U32LE, [], MetaChunkRows);
             if (count > 0) fixed (uint* c = crcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, 0, count, c, write: true, Path);

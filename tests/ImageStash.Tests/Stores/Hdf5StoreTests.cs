@@ -65,6 +65,21 @@ public sealed class Hdf5StoreTests : IDisposable
             Assert.True(all[i].AsSpan().SequenceEqual(pixels.AsSpan(i * shape.ByteCount, shape.ByteCount)), $"row {i}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    public void A_small_store_takes_about_its_pixels_on_disk_not_a_whole_reserved_chunk(int images)
+    {
+        // /images chunks are 256 images (768 KiB), allocated early; space reserved inside the file stays allocated,
+        // which once made even a one-image store take 800 KB.
+        string path = _dir.File("small.h5");
+        using (var store = Hdf5Store.Provider.Open(path, new StoreOptions { Mode = StoreOpenMode.CreateNew }))
+        using (var batch = TestData.Batch(images, new ImageShape(32, 32, 3)))
+            store.Put(batch);
+        long allocated = ImageStash.Internal.FileUtil.DiskUsage(path).Allocated;
+        Assert.True(allocated < images * 3072L + 128 * 1024, $"{images} image(s) take {allocated:N0} bytes on disk");
+    }
+
     [Fact]
     public void A_corrupted_pixel_is_caught_by_the_crc_dataset()
     {

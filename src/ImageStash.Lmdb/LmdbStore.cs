@@ -171,24 +171,46 @@ public sealed class LmdbStore : IImageStore
     }
 
     /// <inheritdoc />
-    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    public unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;
-        using var read = BeginRead();
-        ImageShape shape = default;
-        int size = 0;
+        ImageShape shape;
+        using (var read = BeginRead())
+        {
+            if (!TryGetValue(read.Tx, ids[0], out var value)) throw ImageStashException.MissingId(Path, ids[0]);
+            shape = LmdbRecord.Parse(value, ids[0], Path).Shape;
+            StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+            if (!ParallelBlocks.Worth((long)ids.Length * shape.ByteCount))
+            {
+                ReadChecked(read.Tx, ids, pixels, labels, shape);
+                return;
+            }
+        }
+        // A big request: blocks on every core, each in its own read transaction (the environment has no
+        // thread-local reader slots), each thread copying its block out of the map and checking the CRCs.
+        int size = shape.ByteCount;
+        fixed (long* i = ids) fixed (byte* p = pixels) fixed (int* l = labels)
+        {
+            nint idsAt = (nint)i, pixelsAt = (nint)p, labelsAt = (nint)l;
+            ParallelBlocks.Run(ids.Length, size, (from, n) =>
+            {
+                using var read = BeginRead();
+                ReadChecked(read.Tx, new ReadOnlySpan<long>((long*)idsAt + from, n), new Span<byte>((byte*)pixelsAt + (long)from * size, n * size),
+                    new Span<int>((int*)labelsAt + from, n), shape);
+            });
+        }
+    }
+
+    /// <summary>Reads the records into place, checking each has <paramref name="shape"/> and its CRC.</summary>
+    private void ReadChecked(LightningTransaction tx, ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels, ImageShape shape)
+    {
+        int size = shape.ByteCount;
         for (int i = 0; i < ids.Length; i++)
         {
             long id = ids[i];
-            if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
+            if (!TryGetValue(tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
             var record = LmdbRecord.Parse(value, id, Path);
-            if (i == 0)
-            {
-                shape = record.Shape;
-                size = shape.ByteCount;
-                StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
-            }
-            else if (record.Shape != shape) throw ImageStashException.MixedShapes(Path, shape, record.Shape, id);
+            if (record.Shape != shape) throw ImageStashException.MixedShapes(Path, shape, record.Shape, id);
             LmdbRecord.DecodePixels(record, pixels.Slice(i * size, size), id, Path);
             labels[i] = record.Label;
         }

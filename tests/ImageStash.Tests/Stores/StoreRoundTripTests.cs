@@ -31,6 +31,57 @@ public sealed class StoreRoundTripTests : IDisposable
 
     [Theory]
     [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    public void A_big_read_many_in_any_order_is_exact(string kind)
+    {
+        // 6,000 images of 3 KB (18 MB): past the size where LMDB and HDF5 read in blocks on every core.
+        var shape = new ImageShape(32, 32, 3);
+        using var batch = TestData.Batch(6000, shape, seed: 9);
+        using (var store = StoreKinds.Create(kind, _dir.Path)) store.Put(batch);
+        using var reopened = StoreKinds.Registry.OpenRead(StoreKinds.PathFor(kind, _dir.Path));
+        var pixels = new byte[6000 * shape.ByteCount];
+        var labels = new int[6000];
+        foreach (long[] ids in new[] { [.. Enumerable.Range(0, 6000).Select(i => (long)i)], Shuffled(6000, seed: 2) })
+        {
+            reopened.ReadMany(ids, pixels, labels);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                Assert.Equal(batch[(int)ids[i]].Label, labels[i]);
+                Assert.True(batch.GetPixels((int)ids[i]).SequenceEqual(pixels.AsSpan(i * shape.ByteCount, shape.ByteCount)), $"{kind}: image {ids[i]} at {i}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("lmdb", "data.mdb")]
+    [InlineData("hdf5", "")]
+    public void A_big_read_many_names_the_earliest_damaged_image(string kind, string dataFile)
+    {
+        var shape = new ImageShape(32, 32, 3);
+        using var batch = TestData.Batch(8000, shape, seed: 9);
+        using (var store = StoreKinds.Create(kind, _dir.Path)) store.Put(batch);
+        string path = StoreKinds.PathFor(kind, _dir.Path), file = Path.Combine(path, dataFile);
+        byte[] bytes = File.ReadAllBytes(file);
+        foreach (int damaged in new[] { 7100, 5000 }) // in different 4 MB blocks
+            bytes[bytes.AsSpan().IndexOf(batch.GetPixels(damaged)[..64]) + 3] ^= 0x55;
+        File.WriteAllBytes(file, bytes);
+        using var reopened = StoreKinds.Registry.OpenRead(path);
+        long[] ids = [.. Enumerable.Range(0, 8000).Select(i => (long)i)];
+        for (int attempt = 0; attempt < 5; attempt++) // whichever block a thread reaches first, the earliest is named
+        {
+            var e = Assert.Throws<InvalidDataException>(() => reopened.ReadMany(ids, new byte[8000 * shape.ByteCount], new int[8000]));
+            Assert.StartsWith($"store '{path}': image 5000 is damaged (pixel CRC32 is ", e.Message);
+        }
+    }
+
+    private static long[] Shuffled(int count, int seed)
+    {
+        long[] ids = [.. Enumerable.Range(0, count).Select(i => (long)i)];
+        new Random(seed).Shuffle(ids);
+        return ids;
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
     public void Read_many_fills_the_callers_contiguous_buffer_in_the_order_asked(string kind)
     {
         var shape = new ImageShape(32, 32, 3);

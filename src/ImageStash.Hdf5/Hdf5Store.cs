@@ -218,7 +218,7 @@ public sealed class Hdf5Store : IImageStore
     }
 
     /// <inheritdoc />
-    public unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;
         _gate.EnterReadLock();
@@ -227,19 +227,9 @@ public sealed class Hdf5Store : IImageStore
             var shape = _shape ?? throw ImageStashException.MissingId(Path, ids[0]);
             StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
             int size = shape.ByteCount;
-            if (!ParallelBlocks.Worth((long)ids.Length * size))
-            {
-                ReadChecked(ids, pixels, labels, size);
-                return;
-            }
-            // An epoch, an export, the article's read-many: blocks on every core, each thread reading its block and
-            // checking the CRCs. Reading all first and then checking took twice as long.
-            fixed (long* i = ids) fixed (byte* p = pixels) fixed (int* l = labels)
-            {
-                nint idsAt = (nint)i, pixelsAt = (nint)p, labelsAt = (nint)l;
-                ParallelBlocks.Run(ids.Length, size, (from, n) => ReadChecked(new ReadOnlySpan<long>((long*)idsAt + from, n),
-                    new Span<byte>((byte*)pixelsAt + (long)from * size, n * size), new Span<int>((int*)labelsAt + from, n), size));
-            }
+            // A big request (an epoch, an export, the article's read-many) goes on every core; reading all first and
+            // then checking took twice as long.
+            ParallelBlocks.ReadMany(ids, pixels, labels, size, (blockIds, blockPixels, blockLabels) => ReadChecked(blockIds, blockPixels, blockLabels, size));
         }
         finally { _gate.ExitReadLock(); }
     }

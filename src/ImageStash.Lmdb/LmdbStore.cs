@@ -171,7 +171,7 @@ public sealed class LmdbStore : IImageStore
     }
 
     /// <inheritdoc />
-    public unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;
         ImageShape shape;
@@ -179,26 +179,15 @@ public sealed class LmdbStore : IImageStore
         {
             if (!TryGetValue(read.Tx, ids[0], out var value)) throw ImageStashException.MissingId(Path, ids[0]);
             shape = LmdbRecord.Parse(value, ids[0], Path).Shape;
-            StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
-            if (!ParallelBlocks.Worth((long)ids.Length * shape.ByteCount))
-            {
-                ReadChecked(read.Tx, ids, pixels, labels, shape);
-                return;
-            }
         }
-        // A big request: blocks on every core, each in its own read transaction (the environment has no
-        // thread-local reader slots), each thread copying its block out of the map and checking the CRCs.
-        int size = shape.ByteCount;
-        fixed (long* i = ids) fixed (byte* p = pixels) fixed (int* l = labels)
+        StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+        // Each block in its own read transaction (the environment has no thread-local reader slots): a big request
+        // goes on every core, each thread copying its block out of the map and checking the CRCs.
+        ParallelBlocks.ReadMany(ids, pixels, labels, shape.ByteCount, (blockIds, blockPixels, blockLabels) =>
         {
-            nint idsAt = (nint)i, pixelsAt = (nint)p, labelsAt = (nint)l;
-            ParallelBlocks.Run(ids.Length, size, (from, n) =>
-            {
-                using var read = BeginRead();
-                ReadChecked(read.Tx, new ReadOnlySpan<long>((long*)idsAt + from, n), new Span<byte>((byte*)pixelsAt + (long)from * size, n * size),
-                    new Span<int>((int*)labelsAt + from, n), shape);
-            });
-        }
+            using var read = BeginRead();
+            ReadChecked(read.Tx, blockIds, blockPixels, blockLabels, shape);
+        });
     }
 
     /// <summary>Reads the records into place, checking each has <paramref name="shape"/> and its CRC.</summary>

@@ -98,16 +98,7 @@ internal static unsafe class JournalDriver
         var file = (JournaledFile)handle.Target!;
         handle.Free();
         NativeMemory.Free(f);
-        try
-        {
-            file.CloseData();
-            return 0;
-        }
-        catch (Exception e)
-        {
-            file.Fail(e);
-            return -1;
-        }
+        return Guarded(file, static file => file.CloseData());
     }
 
     [UnmanagedCallersOnly]
@@ -174,12 +165,14 @@ internal static unsafe class JournalDriver
     }
 
     [UnmanagedCallersOnly]
-    private static int Truncate(Native* f, long dxpl, byte closing)
+    private static int Truncate(Native* f, long dxpl, byte closing) => Guarded(File(f), static file => file.Truncate());
+
+    /// <summary>Runs a callback's work: 0, or −1 with the cause kept for the store's message (libhdf5 reports no errno).</summary>
+    private static int Guarded(JournaledFile file, Action<JournaledFile> work)
     {
-        var file = File(f);
         try
         {
-            file.Truncate();
+            work(file);
             return 0;
         }
         catch (Exception e)

@@ -1,9 +1,9 @@
 namespace ImageStash.Internal;
 
 /// <summary>
-/// Big reads on every core: [0, count) split into blocks taken in turn by one thread per core. Stores use it for
-/// read-many requests of many megabytes, where each thread copies its block's pixels and checks their CRCs — one
-/// core copies while another checks, instead of one core doing both in turn.
+/// Big reads on every core: a read-many request split into blocks taken in turn by one thread per core. Stores use
+/// it for requests of many megabytes, where each thread copies its block's pixels and checks their CRCs — one core
+/// copies while another checks, instead of one core doing both in turn.
 /// </summary>
 internal static class ParallelBlocks
 {
@@ -13,33 +13,47 @@ internal static class ParallelBlocks
     /// <summary>Bytes per block: large enough that a block is mostly copying, small enough to share out evenly.</summary>
     public const int BlockBytes = 4 << 20;
 
-    /// <summary>Whether a request of <paramref name="bytes"/> is worth splitting on this machine.</summary>
-    public static bool Worth(long bytes) => bytes >= MinBytes && Environment.ProcessorCount > 1;
+    /// <summary>Reads the images <paramref name="ids"/> (with their labels) into the matching slices of the buffers.</summary>
+    public delegate void BlockReader(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels);
 
     /// <summary>
-    /// Runs <paramref name="block"/>(first, count) over [0, <paramref name="count"/>) in blocks of about
-    /// <see cref="BlockBytes"/> (items of <paramref name="itemBytes"/> each). If blocks fail, the failure of the
-    /// earliest one is rethrown — the one a sequential read would have met first — and later blocks are skipped.
+    /// Reads a read-many request with <paramref name="read"/>: all on this thread when it is under
+    /// <see cref="MinBytes"/> or the machine has one core, otherwise in blocks of about <see cref="BlockBytes"/> on
+    /// every core. If blocks fail, the failure of the earliest one is rethrown — the one a sequential read would have
+    /// met first — and later blocks are skipped.
     /// </summary>
-    public static void Run(int count, int itemBytes, Action<int, int> block)
+    public static unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels, int imageBytes, BlockReader read)
     {
-        int perBlock = Math.Max(1, BlockBytes / Math.Max(1, itemBytes)), blocks = (count + perBlock - 1) / perBlock;
+        if ((long)ids.Length * imageBytes < MinBytes || Environment.ProcessorCount < 2)
+        {
+            read(ids, pixels, labels);
+            return;
+        }
+        int count = ids.Length, perBlock = Math.Max(1, BlockBytes / imageBytes), blocks = (count + perBlock - 1) / perBlock;
         int next = -1, failedBlock = int.MaxValue;
         Exception? failure = null;
         var failureLock = new object();
-        Parallel.For(0, Math.Min(Environment.ProcessorCount, blocks), _ =>
+        fixed (long* i = ids) fixed (byte* p = pixels) fixed (int* l = labels)
         {
-            for (int b; (b = Interlocked.Increment(ref next)) < blocks && b < Volatile.Read(ref failedBlock);)
+            nint idsAt = (nint)i, pixelsAt = (nint)p, labelsAt = (nint)l; // spans cannot be captured; their pinned memory can
+            Parallel.For(0, Math.Min(Environment.ProcessorCount, blocks), _ =>
             {
-                int first = b * perBlock;
-                try { block(first, Math.Min(perBlock, count - first)); }
-                catch (Exception e)
+                for (int b; (b = Interlocked.Increment(ref next)) < blocks && b < Volatile.Read(ref failedBlock);)
                 {
-                    lock (failureLock)
-                        if (b < failedBlock) (failedBlock, failure) = (b, e);
+                    int first = b * perBlock, n = Math.Min(perBlock, count - first);
+                    try
+                    {
+                        read(new ReadOnlySpan<long>((long*)idsAt + first, n), new Span<byte>((byte*)pixelsAt + (long)first * imageBytes, n * imageBytes),
+                            new Span<int>((int*)labelsAt + first, n));
+                    }
+                    catch (Exception e)
+                    {
+                        lock (failureLock)
+                            if (b < failedBlock) (failedBlock, failure) = (b, e);
+                    }
                 }
-            }
-        });
+            });
+        }
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 }

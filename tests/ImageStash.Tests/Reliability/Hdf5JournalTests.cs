@@ -50,35 +50,24 @@ public sealed class Hdf5JournalTests : IDisposable
         file.CloseJournal();
     }
 
-    [Fact]
-    public void A_crash_after_any_step_rolls_the_file_back_to_its_committed_bytes()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the process died while appending the next record (its overwrite never started): garbage at the end
+    public void A_crash_after_any_step_rolls_the_file_back_to_its_committed_bytes(bool tornLastRecord)
     {
         for (int steps = 1; steps <= Writes.Length; steps++)
         {
             string path = _dir.File($"crash-{steps}.bin");
             var committed = Committed(path);
             Crash(path, steps);
+            if (tornLastRecord)
+                using (var journal = File.Open(JournaledFile.JournalPath(path), FileMode.Append))
+                    journal.Write(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27 });
             Assert.True(JournaledFile.IsHot(path), $"after {steps} steps the journal should hold an open commit");
             Assert.True(JournaledFile.Recover(path));
             Assert.Equal(committed, File.ReadAllBytes(path));
             Assert.False(JournaledFile.IsHot(path));
             Assert.False(JournaledFile.Recover(path), "a second recovery has nothing to do");
-        }
-    }
-
-    [Fact]
-    public void A_torn_last_journal_record_is_ignored()
-    {
-        for (int steps = 1; steps <= Writes.Length; steps++)
-        {
-            string path = _dir.File($"torn-{steps}.bin");
-            var committed = Committed(path);
-            Crash(path, steps);
-            // The process died while appending the next record (its overwrite never started): garbage at the end.
-            using (var journal = File.Open(JournaledFile.JournalPath(path), FileMode.Append))
-                journal.Write(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27 });
-            Assert.True(JournaledFile.Recover(path));
-            Assert.Equal(committed, File.ReadAllBytes(path));
         }
     }
 

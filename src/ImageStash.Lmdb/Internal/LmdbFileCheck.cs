@@ -17,7 +17,6 @@ internal static class LmdbFileCheck
     /// <exception cref="InvalidDataException">The file is not LMDB, or is shorter than its committed data.</exception>
     public static void Check(string dataFile, string storePath)
     {
-        long length = new FileInfo(dataFile).Length;
         Span<byte> page0 = stackalloc byte[TxnOffset + 8];
         using var handle = File.OpenHandle(dataFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         if (RandomAccess.Read(handle, page0, 0) < page0.Length || BinaryPrimitives.ReadUInt32LittleEndian(page0[MetaOffset..]) != Magic)
@@ -32,6 +31,10 @@ internal static class LmdbFileCheck
             && BinaryPrimitives.ReadUInt64LittleEndian(page1[TxnOffset..]) > txn)
             lastPage = BinaryPrimitives.ReadUInt64LittleEndian(page1[LastPageOffset..]);
         ulong needed = (lastPage + 1) * pageSize;
+        // The length after the meta pages: a writer commits its pages before the meta page that counts them, so a
+        // meta page read first never points past the length read after it (read the other way round, a commit in
+        // between made a live store look truncated to a reader in another process).
+        long length = RandomAccess.GetLength(handle);
         if ((ulong)length < needed)
             throw new InvalidDataException($"store '{storePath}': data.mdb is truncated ({length:N0} bytes; its committed pages end at {needed:N0}); restore it from a copy.");
     }

@@ -1,5 +1,6 @@
 using ImageStash.Cli.Commands;
 using ImageStash.Cli.Internal;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli;
@@ -9,22 +10,32 @@ internal static class ImageStashApp
 {
     public const int Ok = 0, Failed = 1, Usage = 2;
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Run(args, AppConsole.ForProcess());
+
+    /// <summary>Runs the tool with its output going to <paramref name="console"/> (tests pass their own).</summary>
+    public static int Run(string[] args, AppConsole console)
     {
         bool verbose = args.Contains("--verbose");
         var app = new CommandApp();
         app.Configure(config =>
         {
             config.SetApplicationName("imagestash");
+            config.SetApplicationVersion(typeof(ImageStashApp).Assembly.GetName().Version?.ToString(3) ?? "0");
+            config.Settings.Console = console.Out;
+            config.Settings.Registrar.RegisterInstance(console);
             config.Settings.StrictParsing = true;
-            config.SetExceptionHandler((e, _) => ErrorReport.Print(e, verbose));
+            config.SetExceptionHandler((e, _) => ErrorReport.Print(e, verbose, console.Error));
+            // Descriptions are Spectre markup: square brackets are written doubled ("[[:WxH]]").
             config.AddCommand<ImportCommand>("import")
-                .WithDescription("Import images from a CIFAR-10 archive/folder, an image folder or synthetic:COUNT[:WxH] into a store.")
+                .WithDescription("Import images from a CIFAR-10 archive/folder, an image folder or synthetic:COUNT[[:WxH]] into a store.")
                 .WithExample("import", "cifar-10-binary.tar.gz", "cifar.lmdb")
                 .WithExample("import", "photos/", "photos.h5", "--resize", "64x64");
-            config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.");
-            config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.");
-            config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).");
+            config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.")
+                .WithExample("info", "cifar.lmdb");
+            config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.")
+                .WithExample("get", "cifar.lmdb", "42", "-o", "42.png");
+            config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).")
+                .WithExample("export", "cifar.h5", "out/");
             config.AddCommand<VerifyCommand>("verify").WithDescription("Check every record of a store; list damaged ids; exit 1 when damaged.")
                 .WithExample("verify", "cifar.lmdb", "--deep");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Copy a store into a new store of any kind and check the copy is exact.")
@@ -36,6 +47,7 @@ internal static class ImageStashApp
                 .WithExample("bench", "--quick")
                 .WithExample("bench", "--source", "cifar-10-binary.tar.gz", "--out", "results");
         });
-        return app.Run(args);
+        try { return app.Run(args); }
+        catch (Exception e) { return ErrorReport.Print(e, verbose, console.Error); } // a failure in Spectre's own set-up
     }
 }

@@ -783,6 +783,8 @@ public sealed class Hdf5Store : IImageStore
 
         public string Format => "hdf5";
 
+        public string PathHint => ".h5/.hdf5";
+
         public bool Matches(string path)
         {
             if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase)) return true;

@@ -383,7 +383,7 @@ public sealed class LmdbStore : IImageStore
     {
         if (_options.Encoding != PixelEncoding.Png) return null;
         var payloads = new byte[batch.Count][];
-        Parallel.For(0, batch.Count, i => payloads[i] = PngCodec.Encode(batch.GetPixels(i), batch[i].Shape));
+        ParallelWork.For(batch.Count, i => payloads[i] = PngCodec.Encode(batch.GetPixels(i), batch[i].Shape));
         return payloads;
     }
 
@@ -436,6 +436,8 @@ public sealed class LmdbStore : IImageStore
     private sealed class LmdbProvider : IStoreProvider
     {
         public string Format => "lmdb";
+
+        public string PathHint => ".lmdb";
 
         public bool Matches(string path) =>
             path.TrimEnd('/', '\\').EndsWith(".lmdb", StringComparison.OrdinalIgnoreCase) || File.Exists(DataFile(path));

@@ -12,42 +12,51 @@ public sealed class ImageStashException : Exception
     /// <summary>Creates the exception with a message and the failure underneath it.</summary>
     public ImageStashException(string message, Exception? inner) : base(message, inner) { }
 
+    /// <summary>Creates the exception with a message, what it is about, and the failure underneath it.</summary>
+    public ImageStashException(string message, ImageStashError error, Exception? inner = null) : base(message, inner) => Error = error;
+
+    /// <summary>What the failure is about.</summary>
+    public ImageStashError Error { get; }
+
     internal static ImageStashException StoreNotFound(string path) =>
-        new($"store '{path}' does not exist; create it with 'imagestash import SOURCE {path}'.");
+        new($"store '{path}' does not exist; create it with 'imagestash import SOURCE {path}'.", ImageStashError.NotFound);
 
     internal static ImageStashException StoreExists(string path) =>
-        new($"store '{path}' already exists; choose a new path or open it to append.");
+        new($"store '{path}' already exists; choose a new path or open it to append.", ImageStashError.AlreadyExists);
 
     internal static ImageStashException NotAStore(string path, string kind) =>
-        new($"'{path}' is not a {kind} store; choose another path or pass --format to name the store kind.");
+        new($"'{path}' is not a {kind} store; choose another path or pass --format to name the store kind.", ImageStashError.NotAStore);
 
     internal static ImageStashException UnknownFormat(string format, IEnumerable<string> known) =>
-        new($"unknown store format '{format}'; use one of: {string.Join(", ", known)}.");
+        new($"unknown store format '{format}'; use one of: {string.Join(", ", known)}.", ImageStashError.UnknownKind);
+
+    internal static ImageStashException UnknownStoreKind(string path, IEnumerable<string> hints, IEnumerable<string> formats) =>
+        new($"'{path}' names no store kind: use {string.Join(", ", hints)}, or --format {string.Join('|', formats)}.", ImageStashError.UnknownKind);
 
     internal static ImageStashException MissingId(string path, long id) =>
-        new($"store '{path}' has no image with id {id}; list ids with 'imagestash info {path}'.");
+        new($"store '{path}' has no image with id {id}; list ids with 'imagestash info {path}'.", ImageStashError.MissingId);
 
     internal static ImageStashException DuplicateId(string path, long id) =>
-        new($"store '{path}' already holds id {id}; pass overwrite (--overwrite) to replace it.");
+        new($"store '{path}' already holds id {id}; pass overwrite (--overwrite) to replace it.", ImageStashError.DuplicateId);
 
     internal static ImageStashException ShapeMismatch(string path, ImageShape expected, ImageShape actual, long id) =>
-        new($"store '{path}' holds {expected} images; image {id} is {actual} — import with --resize {expected.Width}x{expected.Height} or use an LMDB or PNG store.");
+        new($"store '{path}' holds {expected} images; image {id} is {actual} — import with --resize {expected.Width}x{expected.Height} or use an LMDB or PNG store.", ImageStashError.DoesNotFit);
 
     internal static ImageStashException MixedShapes(string path, ImageShape first, ImageShape other, long id) =>
-        new($"store '{path}': reading many needs one shape, but image {id} is {other} and the first is {first}; read them one at a time or import with --resize.");
+        new($"store '{path}': reading many needs one shape, but image {id} is {other} and the first is {first}; read them one at a time or import with --resize.", ImageStashError.DoesNotFit);
 
     internal static ImageStashException ReadOnly(string path) =>
-        new($"store '{path}' was opened read-only; open it for writing to add images.");
+        new($"store '{path}' was opened read-only; open it for writing to add images.", ImageStashError.ReadOnly);
 
-    internal static ImageStashException Locked(string path) =>
-        new($"store '{path}' is being written by another process; wait for it to finish or write to another store.");
+    internal static ImageStashException Locked(string path, Exception? inner = null) =>
+        new($"store '{path}' is being written by another process; wait for it to finish or write to another store.", ImageStashError.Locked, inner);
 
     internal static ImageStashException NotWritable(string path, Exception e) =>
-        new($"cannot write store '{path}': {e.Message.TrimEnd('.').Replace(" : '", " for '")}; choose a writable location, or open the store read-only.", e);
+        new($"cannot write store '{path}': {e.Message.TrimEnd('.').Replace(" : '", " for '")}; choose a writable location, or open the store read-only.", ImageStashError.NotWritable, e);
 
     internal static ImageStashException NativeLibraryMissing(string library, string package) =>
-        new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).");
+        new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).", ImageStashError.MissingLibrary);
 
     internal static ImageStashException BadSource(string path, string what) =>
-        new($"'{path}': {what}");
+        new($"'{path}': {what}", ImageStashError.BadSource);
 }

@@ -172,7 +172,7 @@ public sealed class PngFolderStore : IImageStore
         fixed (byte* basePtr = pixels)
         {
             nint address = (nint)basePtr;
-            Parallel.For(0, headers.Length, i =>
+            ParallelWork.For(headers.Length, i =>
                 DecodeFile(headers[i], new Span<byte>((byte*)address + (long)i * size, size)));
         }
     }
@@ -188,7 +188,7 @@ public sealed class PngFolderStore : IImageStore
             try
             {
                 EnsureShards(batch);
-                Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = batch.Count < ParallelThreshold ? 1 : -1 }, i =>
+                ParallelWork.For(batch.Count, i =>
                 {
                     var header = batch[i];
                     byte[] png = PngCodec.Encode(batch.GetPixels(i), header.Shape);
@@ -196,15 +196,11 @@ public sealed class PngFolderStore : IImageStore
                     // replacing a committed image goes through a rename so no reader sees half a file.
                     if (replaced.Contains(header.Id)) FileUtil.WriteAtomic(ImagePath(header.Id), png, _options.SyncWrites);
                     else FileUtil.WriteNew(ImagePath(header.Id), png, _options.SyncWrites);
-                });
+                }, parallel: batch.Count >= ParallelThreshold);
                 if (_options.SyncWrites)
                     foreach (string shard in Enumerable.Range(0, batch.Count).Select(i => ShardName(batch[i].Id)).Distinct())
                         FileUtil.SyncDirectory(System.IO.Path.Combine(Path, ImagesDir, shard));
                 AppendRows(batch);
-            }
-            catch (AggregateException e) when (e.InnerException is IOException io)
-            {
-                throw StoreChecks.WriteFailed(Path, io);
             }
             catch (IOException io)
             {
@@ -294,8 +290,9 @@ public sealed class PngFolderStore : IImageStore
         catch (FileNotFoundException e) { throw new InvalidDataException($"store '{Path}': image {header.Id} is listed in {LabelsFile} but '{file}' is missing; run 'imagestash verify {Path}'.", e); }
         try
         {
-            PngCodec.Decode(bytes.AsSpan(0, length), destination, header.Shape.Channels, $"'{file}' (id {header.Id})", header.Shape);
+            PngCodec.Decode(bytes.AsSpan(0, length), destination, header.Shape.Channels, $"'{file}'", header.Shape);
         }
+        catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, e.Message); }
         finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 
@@ -307,6 +304,8 @@ public sealed class PngFolderStore : IImageStore
     private sealed class PngFolderProvider : IStoreProvider
     {
         public string Format => "png";
+
+        public string PathHint => "a folder path";
 
         public bool Matches(string path) => File.Exists(System.IO.Path.Combine(path, MarkerFile));
 

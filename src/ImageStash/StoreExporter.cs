@@ -19,8 +19,9 @@ public static class StoreExporter
         foreach (var chunk in store.EnumerateIds().Chunk(512))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Parallel.ForEach(chunk, id =>
+            ParallelWork.For(chunk.Length, i =>
             {
+                long id = chunk[i];
                 if (!store.TryGetHeader(id, out var header)) throw ImageStashException.MissingId(store.Path, id);
                 byte[] pixels = System.Buffers.ArrayPool<byte>.Shared.Rent(header.Shape.ByteCount);
                 try

@@ -19,9 +19,11 @@ public static class ChildProcess
         return Process.Start(psi)!;
     }
 
-    public static (int Exit, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, int timeoutMs = 120_000)
+    public static (int Exit, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, int timeoutMs = 120_000, string? workingDirectory = null)
     {
-        using var p = Process.Start(Info(file, args, env))!;
+        var info = Info(file, args, env);
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeoutMs))

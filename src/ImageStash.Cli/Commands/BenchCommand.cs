@@ -10,12 +10,12 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash bench</c>: the article's experiments for every store, with the machine's limit, plots and a report.</summary>
-internal sealed class BenchCommand : Command<BenchCommand.Settings>
+internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Settings>
 {
     internal sealed class Settings : GlobalSettings
     {
         [CommandOption("--source <SOURCE>")]
-        [Description("Images to use: a CIFAR-10 .tar.gz/folder, an image folder (with --resize), or synthetic:COUNT[:WxH]. Default: synthetic CIFAR-shaped images.")]
+        [Description("Images to use: a CIFAR-10 .tar.gz/folder, an image folder (with --resize), or synthetic:COUNT[[:WxH]]. Default: synthetic CIFAR-shaped images.")]
         public string? Source { get; init; }
 
         [CommandOption("--stores <LIST>")]
@@ -102,48 +102,25 @@ internal sealed class BenchCommand : Command<BenchCommand.Settings>
         if (peerRows is not null) results = results.WithPeer(peerRows);
         PrintTable(results);
         var files = BenchReport.WriteAll(results, settings.Out);
-        Console.WriteLine($"wrote {files.Count} files to '{settings.Out}': results.csv, results.json, report.md and {files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots (PNG + SVG).");
+        console.WriteLine($"wrote {files.Count} files to '{settings.Out}': results.csv, results.json, report.md and {files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots (PNG + SVG).");
         return ImageStashApp.Ok;
     }
 
-    private static BenchResults RunWithProgress(IImageSource source, BenchOptions options, CancellationToken cancel)
-    {
-        if (Internal.Progress.Interactive)
-        {
-            return AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("bench: loading source", maxValue: 1);
-                    var result = StoreBenchmark.Run(source, Stores.Registry, options, new SyncProgress<BenchProgress>(p =>
-                    {
-                        task.MaxValue = p.Total;
-                        task.Value = p.Done;
-                        task.Description = $"bench: {Markup.Escape(p.Step)}";
-                    }), cancel);
-                    task.Value = task.MaxValue;
-                    return result;
-                });
-        }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        return StoreBenchmark.Run(source, Stores.Registry, options,
-            new SyncProgress<BenchProgress>(p => Console.Error.WriteLine($"bench [{clock.Elapsed:mm\\:ss}] {p.Done}/{p.Total} {p.Step}")), cancel);
-    }
+    private BenchResults RunWithProgress(IImageSource source, BenchOptions options, CancellationToken cancel) =>
+        console.WithSteps("bench", progress => StoreBenchmark.Run(source, Stores.Registry, options,
+            new Callback(p => progress.Report((p.Done, p.Total, p.Step))), cancel));
 
-    private static void PrintTable(BenchResults results)
+    private void PrintTable(BenchResults results)
     {
         var table = new Table().Title($"[bold]{Markup.Escape(results.Source)}[/], {results.Shape}, median of {results.Repeat}");
-        table.AddColumns("store", "operation", "count", "seconds", "images/s", "× limit", "on disk (MB)");
+        foreach (string heading in BenchTable.Headings) table.AddColumn(Markup.Escape(heading));
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
-        foreach (var r in results.Rows.Where(r => !r.Peer).OrderBy(r => r.Count).ThenBy(r => r.Operation).ThenBy(r => r.Store))
-            table.AddRow(r.Store, r.Operation, r.Count.ToString("N0", CultureInfo.InvariantCulture),
-                r.MedianSeconds.ToString("G4", CultureInfo.InvariantCulture),
-                double.IsFinite(r.ImagesPerSecond) ? r.ImagesPerSecond.ToString("N0", CultureInfo.InvariantCulture) : "",
-                r.MultipleOfLimit is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) : "",
-                r.DiskAllocated > 0 ? (r.DiskAllocated / 1e6).ToString("F1", CultureInfo.InvariantCulture) : "");
-        // A console on the current stdout (not AnsiConsole's cached one), wide enough that rows do not wrap in logs.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        if (Console.IsOutputRedirected) console.Profile.Width = 120;
-        console.Write(table);
+        foreach (string[] cells in BenchTable.Cells(results)) table.AddRow(cells.Select(c => new Text(c)).ToArray());
+        console.Out.Write(table);
+    }
+
+    private sealed class Callback(Action<BenchProgress> report) : IProgress<BenchProgress>
+    {
+        public void Report(BenchProgress value) => report(value);
     }
 }

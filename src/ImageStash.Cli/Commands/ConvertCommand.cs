@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash convert SRC DST</c>: copy a store into a store of another kind, then check the copy is exact.</summary>
-internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
+internal sealed class ConvertCommand(AppConsole console) : Command<ConvertCommand.Settings>
 {
     internal sealed class Settings : GlobalSettings
     {
@@ -42,9 +42,9 @@ internal sealed class ConvertCommand : Command<ConvertCommand.Settings>
         using var destination = Stores.Registry.Open(settings.Destination,
             new StoreOptions { Mode = StoreOpenMode.CreateNew, Format = settings.Format, Encoding = settings.Encoding });
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        long n = Internal.Progress.Run($"convert → {destination.Format}", source.Count,
+        long n = console.WithProgress($"convert → {destination.Format}", source.Count, "images",
             p => StoreConverter.Convert(source, destination, settings.Batch, p, cancellationToken));
-        Console.WriteLine($"converted {n:N0} images from {source.Format} store '{source.Path}' to {destination.Format} store '{destination.Path}' in {clock.Elapsed.TotalSeconds:F2} s; every image, label and name checked equal.");
+        console.WriteLine($"converted {n:N0} images from {source.Format} store '{source.Path}' to {destination.Format} store '{destination.Path}' in {clock.Elapsed.TotalSeconds:F2} s; every image, label and name checked equal.");
         return ImageStashApp.Ok;
     }
 }

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash export STORE DIR</c>: the whole store as DIR/&lt;class&gt;/&lt;id&gt;.png.</summary>
-internal sealed class ExportCommand : Command<ExportCommand.Settings>
+internal sealed class ExportCommand(AppConsole console) : Command<ExportCommand.Settings>
 {
     internal sealed class Settings : StoreSettings
     {
@@ -17,8 +17,8 @@ internal sealed class ExportCommand : Command<ExportCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
-        long n = Internal.Progress.Run("export", store.Count, p => StoreExporter.ExportFolder(store, settings.Directory, p, cancellationToken));
-        Console.WriteLine($"exported {n:N0} images from '{store.Path}' to '{settings.Directory}'.");
+        long n = console.WithProgress("export", store.Count, "images", p => StoreExporter.ExportFolder(store, settings.Directory, p, cancellationToken));
+        console.WriteLine($"exported {n:N0} images from '{store.Path}' to '{settings.Directory}'.");
         return ImageStashApp.Ok;
     }
 }

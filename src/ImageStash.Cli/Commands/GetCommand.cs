@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash get STORE ID -o FILE.png</c>: one image out as a lossless PNG.</summary>
-internal sealed class GetCommand : Command<GetCommand.Settings>
+internal sealed class GetCommand(AppConsole console) : Command<GetCommand.Settings>
 {
     internal sealed class Settings : StoreSettings
     {
@@ -29,7 +29,7 @@ internal sealed class GetCommand : Command<GetCommand.Settings>
         string output = settings.Output ?? $"{settings.Id}.png";
         File.WriteAllBytes(output, png);
         string className = header.Label >= 0 && header.Label < store.ClassNames.Count ? $" ({store.ClassNames[header.Label]})" : "";
-        Console.WriteLine($"wrote '{output}': id {header.Id}, {header.Shape}, label {header.Label}{className}{(header.Name is null ? "" : $", from {header.Name}")}");
+        console.WriteLine($"wrote '{output}': id {header.Id}, {header.Shape}, label {header.Label}{className}{(header.Name is null ? "" : $", from {header.Name}")}");
         return ImageStashApp.Ok;
     }
 }

@@ -7,12 +7,12 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash import SOURCE STORE</c>: stream a source into a store, one commit per batch.</summary>
-internal sealed class ImportCommand : Command<ImportCommand.Settings>
+internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.Settings>
 {
     internal sealed class Settings : GlobalSettings
     {
         [CommandArgument(0, "<SOURCE>")]
-        [Description("CIFAR-10 .tar.gz, cifar-10-batches-bin/ or .bin; a folder of class folders; or synthetic:COUNT[:WxH].")]
+        [Description("CIFAR-10 .tar.gz, cifar-10-batches-bin/ or .bin; a folder of class folders; or synthetic:COUNT[[:WxH]].")]
         public string Source { get; init; } = "";
 
         [CommandArgument(1, "<STORE>")]
@@ -101,7 +101,7 @@ internal sealed class ImportCommand : Command<ImportCommand.Settings>
         using var store = Stores.Registry.Open(settings.Store, storeOptions);
         long before = store.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = Internal.Progress.Run($"import → {store.Format}", source.Count, progress =>
+        var result = console.WithProgress($"import → {store.Format}", source.Count, "images", progress =>
             StoreImporter.Import(source, store, new ImportOptions
             {
                 BatchSize = settings.Batch,
@@ -110,10 +110,10 @@ internal sealed class ImportCommand : Command<ImportCommand.Settings>
                 Progress = progress,
             }, cancellationToken));
         clock.Stop();
-        foreach (string skipped in result.Skipped) Console.Error.WriteLine($"imagestash: skipped {skipped}");
-        Console.WriteLine($"imported {result.Imported:N0} images from {source.Description} into {store.Format} store '{store.Path}' " +
+        foreach (string skipped in result.Skipped) console.Error.WriteLine($"imagestash: skipped {skipped}");
+        console.WriteLine($"imported {result.Imported:N0} images from {source.Description} into {store.Format} store '{store.Path}' " +
                           $"in {clock.Elapsed.TotalSeconds:F2} s (ids {result.FirstId}–{result.LastId}); it now holds {store.Count:N0} (was {before:N0}).");
-        if (result.Skipped.Count > 0) Console.WriteLine($"skipped {result.Skipped.Count} unreadable input(s), listed on stderr.");
+        if (result.Skipped.Count > 0) console.WriteLine($"skipped {result.Skipped.Count} unreadable input(s), listed on stderr.");
         return ImageStashApp.Ok;
     }
 }

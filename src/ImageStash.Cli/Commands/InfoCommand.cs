@@ -4,7 +4,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash info STORE</c>: kind, count, shapes, label histogram and disk use.</summary>
-internal sealed class InfoCommand : Command<StoreSettings>
+internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
 {
     public override int Execute(CommandContext context, StoreSettings settings, CancellationToken cancellationToken)
     {
@@ -19,17 +19,17 @@ internal sealed class InfoCommand : Command<StoreSettings>
             labels[h.Label] = labels.GetValueOrDefault(h.Label) + 1;
         }
         var (allocated, apparent) = DiskUsage.Of(store.Path);
-        Console.WriteLine($"store:    {store.Path}");
-        Console.WriteLine($"kind:     {store.Format}");
-        Console.WriteLine($"images:   {store.Count:N0}");
-        Console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
-        Console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
-        Console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
-        Console.WriteLine("labels:");
+        console.WriteLine($"store:    {store.Path}");
+        console.WriteLine($"kind:     {store.Format}");
+        console.WriteLine($"images:   {store.Count:N0}");
+        console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
+        console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
+        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
+        console.WriteLine("labels:");
         foreach (var (label, n) in labels)
         {
             string name = label >= 0 && label < store.ClassNames.Count ? store.ClassNames[label] : "";
-            Console.WriteLine($"  {label,4} {name,-14} {n,10:N0}");
+            console.WriteLine($"  {label,4} {name,-14} {n,10:N0}");
         }
         return ImageStashApp.Ok;
     }

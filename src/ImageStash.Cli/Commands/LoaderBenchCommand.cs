@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash loader-bench STORE</c>: how fast the training loader feeds batches from a store.</summary>
-internal sealed class LoaderBenchCommand : Command<LoaderBenchCommand.Settings>
+internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBenchCommand.Settings>
 {
     internal sealed class Settings : StoreSettings
     {
@@ -52,7 +52,7 @@ internal sealed class LoaderBenchCommand : Command<LoaderBenchCommand.Settings>
         };
         if (settings.Workers is { } workers) options.Prefetch = workers;
         using var loader = new ImageLoader(store, options);
-        Console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images of {loader.Shape}, {loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(settings.Shuffle ? "shuffled" : "in id order")}, prefetch {options.Prefetch}");
+        console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images of {loader.Shape}, {loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(settings.Shuffle ? "shuffled" : "in id order")}, prefetch {options.Prefetch}");
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -64,7 +64,7 @@ internal sealed class LoaderBenchCommand : Command<LoaderBenchCommand.Settings>
                 checksum += batch.Pixels[^1]; // touch the batch as a training step would
             }
             double s = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"epoch {epoch}: {images:N0} images in {s:F3} s — {images / s:N0} images/s, {images * (double)loader.Shape.ByteCount / 1e6 / s:N0} MB/s");
+            console.WriteLine($"epoch {epoch}: {images:N0} images in {s:F3} s — {images / s:N0} images/s, {images * (double)loader.Shape.ByteCount / 1e6 / s:N0} MB/s");
         }
         return ImageStashApp.Ok;
     }

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace ImageStash.Cli.Commands;
 
 /// <summary><c>imagestash verify STORE [--deep]</c>: check every record; exit 0 when clean, 1 when damaged.</summary>
-internal sealed class VerifyCommand : Command<VerifyCommand.Settings>
+internal sealed class VerifyCommand(AppConsole console) : Command<VerifyCommand.Settings>
 {
     internal sealed class Settings : StoreSettings
     {
@@ -31,15 +31,15 @@ internal sealed class VerifyCommand : Command<VerifyCommand.Settings>
             using var process = System.Diagnostics.Process.Start(psi)!;
             process.WaitForExit();
             if (process.ExitCode is ImageStashApp.Ok or ImageStashApp.Failed or ImageStashApp.Usage) return process.ExitCode;
-            Console.WriteLine($"store '{settings.Store}' is damaged: reading it crashed the native store library (exit {process.ExitCode}{Signal(process.ExitCode)}); restore it from a copy.");
+            console.WriteLine($"store '{settings.Store}' is damaged: reading it crashed the native store library (exit {process.ExitCode}{Signal(process.ExitCode)}); restore it from a copy.");
             return ImageStashApp.Failed;
         }
         using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
-        var report = Internal.Progress.Run("verify", store.Count, p => StoreVerifier.Verify(store, settings.Deep, p, cancellationToken));
+        var report = console.WithProgress("verify", store.Count, "images", p => StoreVerifier.Verify(store, settings.Deep, p, cancellationToken));
         foreach (var problem in report.Problems)
-            Console.WriteLine(problem.Id is { } id ? $"id {id}: {problem.Reason}" : problem.Reason);
+            console.WriteLine(problem.Id is { } id ? $"id {id}: {problem.Reason}" : problem.Reason);
         string scope = report.Deep ? "headers, labels and pixels" : "headers and labels (add --deep to check pixels)";
-        Console.WriteLine(report.Clean
+        console.WriteLine(report.Clean
             ? $"{store.Format} store '{store.Path}': {report.Checked:N0} images, {scope}: clean."
             : $"{store.Format} store '{store.Path}': {report.Checked:N0} images, {report.Problems.Count:N0} problem(s) listed above.");
         return report.Clean ? ImageStashApp.Ok : ImageStashApp.Failed;

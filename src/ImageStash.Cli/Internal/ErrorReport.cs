@@ -1,3 +1,4 @@
+using System.Reflection;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Internal;
@@ -5,21 +6,46 @@ namespace ImageStash.Cli.Internal;
 /// <summary>Prints a failure as one line on stderr and chooses the exit code.</summary>
 internal static class ErrorReport
 {
-    public static int Print(Exception e, bool verbose)
+    public static int Print(Exception e, bool verbose, TextWriter error)
     {
-        if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerException!;
-        bool usage = e is CommandAppException or ArgumentException or FormatException;
-        string message = e switch
+        var cause = Cause(e);
+        bool usage = cause is CommandAppException or ArgumentException or FormatException or ImageStashException { Error: ImageStashError.UnknownKind };
+        string message = cause switch
         {
-            ImageStashException or InvalidDataException or CommandAppException or ArgumentException or FormatException => e.Message,
-            UnauthorizedAccessException => $"{e.Message} Choose a path you can write to.",
-            IOException => e.Message,
+            ImageStashException or InvalidDataException or CommandAppException or ArgumentException or FormatException => cause.Message,
+            UnauthorizedAccessException => $"{cause.Message} Choose a path you can write to.",
+            IOException => cause.Message,
             OperationCanceledException => "cancelled.",
-            _ => $"unexpected {e.GetType().Name}: {e.Message} (run with --verbose for the stack trace)",
+            _ => $"unexpected {cause.GetType().Name}: {cause.Message} (run with --verbose for the stack trace)",
         };
-        Console.Error.WriteLine($"imagestash: error: {OneLine(message)}");
-        if (verbose) Console.Error.WriteLine(e.ToString());
+        error.WriteLine($"imagestash: error: {OneLine(message)}");
+        if (verbose) error.WriteLine(e.ToString());
         return usage ? ImageStashApp.Usage : ImageStashApp.Failed;
+    }
+
+    /// <summary>
+    /// The failure a user can act on: the first real cause inside the wrappers that parallel loops, reflection and
+    /// type initializers put around it.
+    /// </summary>
+    internal static Exception Cause(Exception e)
+    {
+        while (true)
+        {
+            switch (e)
+            {
+                case AggregateException aggregate when aggregate.Flatten().InnerExceptions.Count > 0:
+                    e = aggregate.Flatten().InnerExceptions[0];
+                    break;
+                case TargetInvocationException { InnerException: { } inner }:
+                    e = inner;
+                    break;
+                case TypeInitializationException { InnerException: { } inner }:
+                    e = inner;
+                    break;
+                default:
+                    return e;
+            }
+        }
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();

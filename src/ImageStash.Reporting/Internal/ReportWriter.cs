@@ -24,19 +24,19 @@ internal static class ReportWriter
         md.AppendLine();
 
         md.AppendLine($"## At {top:N0} images").AppendLine();
-        md.AppendLine("| store | store many (s) | read many (s) | read images/s | store × limit | read × limit | on disk (MB) | read one (ms) |");
+        md.AppendLine("| store | store many | read many | read images/s | store × limit | read × limit | on disk | read one |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string store in stores)
         {
             var w = results.Find(store, StoreBenchmark.StoreMany, top);
             var r = results.Find(store, StoreBenchmark.ReadMany, top);
             var one = results.Find(store, StoreBenchmark.ReadSingle, 1);
-            md.AppendLine($"| {store} | {S(w?.MedianSeconds)} | {S(r?.MedianSeconds)} | {N(r?.ImagesPerSecond)} | {X(w?.MultipleOfLimit)} | {X(r?.MultipleOfLimit)} | {Mb(w?.DiskAllocated)} | {Ms(one?.MedianSeconds)} |");
+            md.AppendLine($"| {store} | {S(w?.MedianSeconds)} | {S(r?.MedianSeconds)} | {N(r?.ImagesPerSecond)} | {X(w?.MultipleOfLimit)} | {X(r?.MultipleOfLimit)} | {Mb(w?.DiskAllocated)} | {S(one?.MedianSeconds)} |");
         }
         var lw = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.WriteSequential, top);
         var lr = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.ReadSequential, top);
         var lm = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.Memcpy, top);
-        md.AppendLine($"| *limit: one sequential file* | {S(lw?.MedianSeconds)} | {S(lr?.MedianSeconds)} | {N(lr?.ImagesPerSecond)} | 1.0× | 1.0× | {Mb(lw?.DiskAllocated)} | |");
+        md.AppendLine($"| *limit: one sequential file* | {S(lw?.MedianSeconds)} | {S(lr?.MedianSeconds)} | {N(lr?.ImagesPerSecond)} | 1.00× | 1.00× | {Mb(lw?.DiskAllocated)} | |");
         md.AppendLine($"| *limit: memcpy* | | {S(lm?.MedianSeconds)} | {N(lm?.ImagesPerSecond)} | | | | |");
         md.AppendLine();
 
@@ -47,10 +47,10 @@ internal static class ReportWriter
             md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({Path.GetFileName(png)})").AppendLine();
 
         md.AppendLine("## All figures").AppendLine();
-        md.AppendLine("Seconds are medians (min–max); × limit divides by the limit row of the same count: sequential write for stores, sequential read for reads.").AppendLine();
-        md.AppendLine("| store | operation | count | seconds | min–max | images/s | MB/s | × limit | on disk (MB) |");
+        md.AppendLine("Times are medians (min–max); × limit divides by the limit row of the same count: sequential write for stores, sequential read for reads.").AppendLine();
+        md.AppendLine("| store | operation | count | time (median) | min–max | images/s | MB/s | × limit | on disk |");
         md.AppendLine("|---|---|---:|---:|---|---:|---:|---:|---:|");
-        foreach (var r in results.Rows)
+        foreach (var r in BenchTable.Ordered(results).Concat(results.Rows.Where(r => r.Peer)))
             md.AppendLine($"| {r.Store} | {r.Operation} | {r.Count:N0} | {S(r.MedianSeconds)} | {S(r.MinSeconds)}–{S(r.MaxSeconds)} | {N(r.ImagesPerSecond)} | {N(r.MegabytesPerSecond)} | {X(r.MultipleOfLimit)} | {Mb(r.DiskAllocated)} |");
         md.AppendLine();
 
@@ -73,7 +73,7 @@ internal static class ReportWriter
         yield return "";
         yield return "Speed-up = peer's median ÷ ours. Peer figures come from `benchmarks/python/article_peer.py` with the same protocol.";
         yield return "";
-        yield return "| store | count | store: ours (s) | store: peer (s) | store speed-up | read: ours (s) | read: peer (s) | read speed-up |";
+        yield return "| store | count | store: ours | store: peer | store speed-up | read: ours | read: peer | read speed-up |";
         yield return "|---|---:|---:|---:|---:|---:|---:|---:|";
         foreach (var (peer, ours) in pairs)
             foreach (int count in results.Counts)
@@ -87,7 +87,7 @@ internal static class ReportWriter
     }
 
     private static string Ratio(BenchRow? peer, BenchRow? ours) =>
-        peer is null || ours is null || ours.MedianSeconds <= 0 ? "" : (peer.MedianSeconds / ours.MedianSeconds).ToString("F1", CultureInfo.InvariantCulture) + "×";
+        peer is null || ours is null || ours.MedianSeconds <= 0 ? "" : Units.Multiple(peer.MedianSeconds / ours.MedianSeconds);
 
     private static IEnumerable<string> Conclusions(BenchResults results, IReadOnlyList<string> stores, int top)
     {
@@ -99,25 +99,23 @@ internal static class ReportWriter
             return second is null ? "" : $", {key(second) / Math.Max(key(best), 1e-12):F1}× ahead of {second.Store}";
         }
         if (Best(StoreBenchmark.ReadMany, r => r.MedianSeconds) is { } read)
-            yield return $"**Fastest to read {top:N0} images: {read.Store}**, {S(read.MedianSeconds)} s ({N(read.ImagesPerSecond)} images/s{Next(StoreBenchmark.ReadMany, read, r => r.MedianSeconds)}); " +
+            yield return $"**Fastest to read {top:N0} images: {read.Store}**, {S(read.MedianSeconds)} ({N(read.ImagesPerSecond)} images/s{Next(StoreBenchmark.ReadMany, read, r => r.MedianSeconds)}); " +
                          $"that is {X(read.MultipleOfLimit)} the time of reading the same bytes from one sequential file.";
         if (Best(StoreBenchmark.StoreMany, r => r.MedianSeconds) is { } write)
-            yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)} s{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} the sequential-write limit.";
+            yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)}{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} the sequential-write limit.";
         if (Best(StoreBenchmark.StoreMany, r => r.DiskAllocated) is { DiskAllocated: > 0 } small)
-            yield return $"**Smallest on disk: {small.Store}**, {Mb(small.DiskAllocated)} MB for {top:N0} images " +
+            yield return $"**Smallest on disk: {small.Store}**, {Mb(small.DiskAllocated)} for {top:N0} images " +
                          $"({(double)small.DiskAllocated / small.Bytes:P0} of the raw pixel bytes{Next(StoreBenchmark.StoreMany, small, r => r.DiskAllocated)}).";
         var single = stores.Select(s => results.Find(s, StoreBenchmark.ReadSingle, 1)).OfType<BenchRow>().OrderBy(r => r.MedianSeconds).ToList();
         if (single.Count > 0)
-            yield return "Open, read one image and close: " + string.Join(", ", single.Select(r => $"{r.Store} {Ms(r.MedianSeconds)} ms")) + ".";
+            yield return "Open, read one image and close: " + string.Join(", ", single.Select(r => $"{r.Store} {S(r.MedianSeconds)}")) + ".";
     }
 
-    private static string S(double? seconds) => seconds is { } s ? s.ToString(s >= 10 ? "F1" : s >= 0.1 ? "F3" : "G3", CultureInfo.InvariantCulture) : "";
+    private static string S(double? seconds) => Units.Time(seconds);
 
-    private static string Ms(double? seconds) => seconds is { } s ? (s * 1000).ToString("G3", CultureInfo.InvariantCulture) : "";
+    private static string N(double? value) => Units.Count(value);
 
-    private static string N(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("N0", CultureInfo.InvariantCulture) : "";
+    private static string X(double? multiple) => Units.Multiple(multiple);
 
-    private static string X(double? multiple) => multiple is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) + "×" : "";
-
-    private static string Mb(long? bytes) => bytes is > 0 and var b ? (b / 1e6).ToString("F1", CultureInfo.InvariantCulture) : "";
+    private static string Mb(long? bytes) => Units.Size(bytes);
 }

@@ -28,7 +28,7 @@ internal static class WriterLock
         }
         catch (IOException e) when (e.HResult == EWouldBlock)
         {
-            throw new ImageStashException(ImageStashException.Locked(storePath).Message, e);
+            throw ImageStashException.Locked(storePath, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

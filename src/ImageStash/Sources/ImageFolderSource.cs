@@ -58,7 +58,7 @@ public sealed class ImageFolderSource : IImageSource
             int take = Math.Min(batchSize, _files.Count - position);
             var chunk = _files.GetRange(position, take);
             position += take;
-            Parallel.For(0, take, i => decoded[i] = DecodeOne(chunk[i].File));
+            ParallelWork.For(take, i => decoded[i] = DecodeOne(chunk[i].File));
             batch.Clear();
             for (int i = 0; i < take; i++)
             {

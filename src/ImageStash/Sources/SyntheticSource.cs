@@ -1,3 +1,5 @@
+using ImageStash.Internal;
+
 namespace ImageStash.Sources;
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed class SyntheticSource : IImageSource
             int n = (int)Math.Min(batchSize, _count - start);
             for (int i = 0; i < n; i++)
                 batch.AddUninitialized(new ImageHeader(start + i, _shape, LabelOf(start + i), null));
-            Parallel.For(0, n, i => Draw(batch.GetWritablePixels(i), start + i));
+            ParallelWork.For(n, i => Draw(batch.GetWritablePixels(i), start + i));
             yield return batch;
         }
     }

@@ -108,7 +108,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void A_store_path_that_is_a_file_of_another_kind_is_refused()
     {
-        string file = _dir.File("notes.txt");
+        string file = _dir.File("notes");
         File.WriteAllText(file, "not a store");
         var (exit, _, err) = CliRunner.Run("import", "synthetic:3", file);
         Assert.Equal(1, exit);
@@ -162,5 +162,33 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal($"imagestash: error: '{bin}' record 2 (offset 6146): label 12 is not a CIFAR-10 class (0–9); is this CIFAR-100? Pass --lenient-labels to keep it.", OneLine(err));
         AssertStillHolds(store, 27);
         Assert.Equal(0, CliRunner.Run("verify", store, "--deep").Exit);
+    }
+
+    [Theory]
+    [InlineData("typo.lmbd")]
+    [InlineData("s3://bucket/x")]
+    public void A_store_path_naming_no_kind_exits_2_and_creates_nothing(string name)
+    {
+        string path = name.Contains("://") ? name : _dir.File(name);
+        var (exit, _, err) = CliRunner.Run("import", "synthetic:10", path);
+        Assert.Equal(2, exit);
+        Assert.Equal($"imagestash: error: '{path}' names no store kind: use .lmdb, .h5/.hdf5, a folder path, or --format lmdb|hdf5|png.", OneLine(err));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+        Assert.False(Directory.Exists("s3:"));
+    }
+
+    [Fact]
+    public void A_damaged_image_met_by_a_parallel_export_is_reported_as_itself()
+    {
+        string store = _dir.File("store");
+        Assert.Equal(0, CliRunner.Run("import", "synthetic:200", store).Exit);
+        foreach (int id in new[] { 150, 37 })
+            File.WriteAllBytes(Path.Combine(store, "images", $"{id & 0xFF:x2}", $"{id}.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        var (exit, _, err) = CliRunner.Run("export", store, _dir.File("out"));
+        Assert.Equal(1, exit);
+        string line = OneLine(err);
+        Assert.DoesNotContain("AggregateException", line);
+        Assert.DoesNotContain("One or more errors", line);
+        Assert.StartsWith($"imagestash: error: store '{store}': image 37 is damaged (", line);  // the earliest damaged image, whichever thread met one first
     }
 }

@@ -5,6 +5,7 @@ namespace ImageStash.Tests.Interop;
 /// following docs/formats/) must give exactly our pixels and labels. Needs Debian's python3-lmdb, python3-h5py,
 /// python3-numpy and python3-pil, which scripts/deps.sh installs.
 /// </summary>
+[Trait("Tier", "Full")]
 public sealed class PythonInteropTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -73,6 +74,7 @@ public sealed class PythonInteropTests : IDisposable
 }
 
 /// <summary>h5py, with the Real Python article's own read code, reads our HDF5 files; h5dump accepts them.</summary>
+[Trait("Tier", "Full")]
 public sealed class Hdf5InteropTests : IDisposable
 {
     private readonly TempDir _dir = new();

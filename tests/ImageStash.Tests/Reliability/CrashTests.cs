@@ -8,6 +8,7 @@ namespace ImageStash.Tests.Reliability;
 /// clean, holds whole batches only (a prefix of ids), and never loses what an earlier run committed.
 /// IMAGESTASH_CRASH_KILLS sets the kills per store (default 3 in CI; use more for a long run).
 /// </summary>
+[Trait("Tier", "Full")]
 public sealed class CrashTests : IDisposable
 {
     private const int Batch = 500;

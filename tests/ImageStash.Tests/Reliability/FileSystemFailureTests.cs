@@ -8,6 +8,7 @@ namespace ImageStash.Tests.Reliability;
 /// The import runs as a child process, as a user's would; afterwards the store must hold whole committed batches
 /// and verify clean.
 /// </summary>
+[Trait("Tier", "Full")]
 public sealed class FileSystemFailureTests : IDisposable
 {
     private readonly TempDir _dir = new();

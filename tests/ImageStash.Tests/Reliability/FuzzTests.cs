@@ -8,6 +8,7 @@ namespace ImageStash.Tests.Reliability;
 /// crash is caught: it must end with exit 0 (damage missed, e.g. in free space) or 1 (damage reported), never an
 /// unhandled exception or a signal. IMAGESTASH_FUZZ_ITERATIONS sets the iterations per store (default 12).
 /// </summary>
+[Trait("Tier", "Full")]
 public sealed class FuzzTests : IDisposable
 {
     private readonly TempDir _dir = new();

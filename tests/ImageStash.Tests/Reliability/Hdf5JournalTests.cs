@@ -108,6 +108,7 @@ public sealed class Hdf5JournalTests : IDisposable
         Assert.Equal(committed, File.ReadAllBytes(path));
     }
 
+    [Trait("Tier", "Full")]
     [Fact]
     public void An_import_killed_inside_libhdf5s_flush_leaves_the_last_commit()
     {

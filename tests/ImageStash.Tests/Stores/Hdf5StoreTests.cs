@@ -97,6 +97,7 @@ public sealed class Hdf5StoreTests : IDisposable
         Assert.StartsWith($"store '{path}': image 21 is damaged (pixel CRC32 is ", e.Message);
     }
 
+    [Trait("Tier", "Full")]
     [Fact]
     public void A_second_writer_process_is_refused_while_a_reader_process_can_read()
     {

@@ -89,6 +89,7 @@ public sealed class LmdbStoreTests : IDisposable
         reopened.Read(12, new byte[shape.ByteCount]);
     }
 
+    [Trait("Tier", "Full")]
     [Fact]
     public void A_second_writer_process_gets_a_clear_error_not_a_hang()
     {
@@ -101,6 +102,7 @@ public sealed class LmdbStoreTests : IDisposable
         Assert.Equal(5, store.Count);
     }
 
+    [Trait("Tier", "Full")]
     [Fact]
     public void A_reader_process_sees_committed_batches_while_a_writer_appends()
     {
@@ -117,6 +119,7 @@ public sealed class LmdbStoreTests : IDisposable
         }
     }
 
+    [Trait("Tier", "Full")]
     [Fact]
     public void A_missing_native_library_names_the_package_to_install()
     {

@@ -316,6 +316,7 @@ public sealed class StoreRoundTripTests : IDisposable
         Assert.True(StoreVerifier.Verify(reopened, deep: true).Clean);
     }
 
+    [Trait("Tier", "Full")]
     [Theory]
     [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
     public async Task During_an_append_reader_threads_and_a_reader_process_see_whole_committed_batches(string kind)

@@ -1,0 +1,36 @@
+using System.Runtime.ExceptionServices;
+
+namespace ImageStash.Internal;
+
+/// <summary>
+/// A parallel loop whose failure is the failure itself, not an <see cref="AggregateException"/> around it: when items
+/// fail, the error of the lowest-numbered one is rethrown (the one a sequential loop would have met) and the loop
+/// stops taking new items.
+/// </summary>
+internal static class ParallelWork
+{
+    /// <summary>Runs <paramref name="body"/> for 0 … count−1 on every core (on this thread alone when <paramref name="parallel"/> is false).</summary>
+    public static void For(int count, Action<int> body, bool parallel = true)
+    {
+        if (!parallel || count < 2 || Environment.ProcessorCount < 2)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        int failedAt = int.MaxValue;
+        Exception? failure = null;
+        var gate = new object();
+        Parallel.For(0, count, (i, loop) =>
+        {
+            if (i > Volatile.Read(ref failedAt)) return;
+            try { body(i); }
+            catch (Exception e)
+            {
+                lock (gate)
+                    if (i < failedAt) (failedAt, failure) = (i, e);
+                loop.Break(); // lower items still run, so the lowest failure is found
+            }
+        });
+        if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+    }
+}

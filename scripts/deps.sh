@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the native libraries and tools ImageStash and its tests use, when any is missing (Debian/Ubuntu).
 set -euo pipefail
-packages=(liblmdb0 lmdb-utils libhdf5-103-1 hdf5-tools python3-h5py python3-lmdb python3-numpy python3-pil fonts-dejavu-core)
+packages=(liblmdb0 lmdb-utils libhdf5-103-1 hdf5-tools libturbojpeg0 python3-h5py python3-lmdb python3-numpy python3-pil fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -159,15 +159,15 @@ public sealed class LmdbStore : IImageStore
     }
 
     /// <inheritdoc />
-    public ImageHeader Read(long id, Span<byte> pixels)
+    public ImageHeader Read(long id, Span<byte> payload)
     {
         using var read = BeginRead();
         if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
         var record = LmdbRecord.Parse(value, id, Path);
-        if (pixels.Length < record.Shape.ByteCount)
-            throw new ArgumentException($"Image {id} is {record.Shape} ({record.Shape.ByteCount} bytes); the buffer holds {pixels.Length}.", nameof(pixels));
-        LmdbRecord.DecodePixels(record, pixels, id, Path);
-        return record.ToHeader(id);
+        var header = record.ToHeader(id);
+        StoreChecks.CheckPayloadBuffer(header, payload);
+        LmdbRecord.CopyPayload(record, payload, id, Path);
+        return header;
     }
 
     /// <inheritdoc />
@@ -178,12 +178,14 @@ public sealed class LmdbStore : IImageStore
         using (var read = BeginRead())
         {
             if (!TryGetValue(read.Tx, ids[0], out var value)) throw ImageStashException.MissingId(Path, ids[0]);
-            shape = LmdbRecord.Parse(value, ids[0], Path).Shape;
+            var first = LmdbRecord.Parse(value, ids[0], Path);
+            shape = first.Shape;
+            StoreChecks.CheckReadManyRecord(Path, shape, first.ToHeader(ids[0]));
         }
         StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
         // Each block in its own read transaction (the environment has no thread-local reader slots): a big request
         // goes on every core, each thread copying its block out of the map and checking the CRCs.
-        ParallelBlocks.ReadMany(ids, pixels, labels, shape.ByteCount, (blockIds, blockPixels, blockLabels) =>
+        ParallelBlocks.ReadMany(ids, pixels, labels, shape.Length, (blockIds, blockPixels, blockLabels) =>
         {
             using var read = BeginRead();
             ReadChecked(read.Tx, blockIds, blockPixels, blockLabels, shape);
@@ -193,14 +195,14 @@ public sealed class LmdbStore : IImageStore
     /// <summary>Reads the records into place, checking each has <paramref name="shape"/> and its CRC.</summary>
     private void ReadChecked(LightningTransaction tx, ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels, ImageShape shape)
     {
-        int size = shape.ByteCount;
+        int size = shape.Length;
         for (int i = 0; i < ids.Length; i++)
         {
             long id = ids[i];
             if (!TryGetValue(tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
             var record = LmdbRecord.Parse(value, id, Path);
-            if (record.Shape != shape) throw ImageStashException.MixedShapes(Path, shape, record.Shape, id);
-            LmdbRecord.DecodePixels(record, pixels.Slice(i * size, size), id, Path);
+            if (record.Encoding != ImageEncoding.Raw || record.Shape != shape) StoreChecks.CheckReadManyRecord(Path, shape, record.ToHeader(id));
+            LmdbRecord.CopyPayload(record, pixels.Slice(i * size, size), id, Path);
             labels[i] = record.Label;
         }
     }
@@ -210,11 +212,10 @@ public sealed class LmdbStore : IImageStore
     {
         ThrowIfReadOnly();
         if (batch.Count == 0) return;
-        var payloads = EncodePayloads(batch);
         long estimate = 0;
         for (int i = 0; i < batch.Count; i++)
-            estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + PayloadLength(batch, payloads, i) + 64;
-        WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, payloads, overwrite));
+            estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + batch[i].PayloadLength + 64;
+        WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, overwrite));
     }
 
     /// <summary>Closes the environment and releases the writer's lock.</summary>
@@ -225,7 +226,7 @@ public sealed class LmdbStore : IImageStore
         _mapGate.Dispose();
     }
 
-    private MDBResultCode WriteBatch(LightningTransaction tx, ImageBatch batch, byte[][]? payloads, bool overwrite)
+    private MDBResultCode WriteBatch(LightningTransaction tx, ImageBatch batch, bool overwrite)
     {
         StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryGetValue(tx, id, out _));
         // Appending ids past the last key takes LMDB's fast path (MDB_APPEND: no tree search, full pages).
@@ -237,17 +238,15 @@ public sealed class LmdbStore : IImageStore
             for (int i = 0; i < batch.Count; i++)
             {
                 var header = batch[i];
-                int payloadLength = PayloadLength(batch, payloads, i);
-                int length = LmdbRecord.HeaderSize + LmdbRecord.NameLength(header.Name) + payloadLength;
+                var payload = batch.GetPayload(i);
+                int length = LmdbRecord.HeaderSize + LmdbRecord.NameLength(header.Name) + payload.Length;
                 if (value.Length < length)
                 {
                     ArrayPool<byte>.Shared.Return(value);
                     value = ArrayPool<byte>.Shared.Rent(length);
                 }
-                var pixels = batch.GetPixels(i);
-                int at = LmdbRecord.WriteHeader(value, header, payloads is null ? PixelEncoding.Raw : PixelEncoding.Png, Crc32.HashToUInt32(pixels));
-                if (payloads is null) pixels.CopyTo(value.AsSpan(at));
-                else payloads[i].AsSpan(0, payloadLength).CopyTo(value.AsSpan(at));
+                int at = LmdbRecord.WriteHeader(value, header, Crc32.HashToUInt32(payload));
+                payload.CopyTo(value.AsSpan(at));
                 LmdbRecord.WriteKey(key, header.Id);
                 var rc = tx.Put(_images, key, value.AsSpan(0, length), append ? PutOptions.AppendData : PutOptions.None);
                 if (rc != MDBResultCode.Success) return rc;
@@ -377,18 +376,6 @@ public sealed class LmdbStore : IImageStore
             if (batch[i].Id <= batch[i - 1].Id) return false;
         return true;
     }
-
-    /// <summary>PNG-encodes the batch in parallel when the store keeps PNG, else null (raw pixels are copied as they are).</summary>
-    private byte[][]? EncodePayloads(ImageBatch batch)
-    {
-        if (_options.Encoding != PixelEncoding.Png) return null;
-        var payloads = new byte[batch.Count][];
-        ParallelWork.For(batch.Count, i => payloads[i] = PngCodec.Encode(batch.GetPixels(i), batch[i].Shape));
-        return payloads;
-    }
-
-    private static int PayloadLength(ImageBatch batch, byte[][]? payloads, int i) =>
-        payloads is null ? batch[i].Shape.ByteCount : payloads[i].Length;
 
     private (LightningDatabase Images, LightningDatabase Meta) OpenDatabases(bool readOnly)
     {

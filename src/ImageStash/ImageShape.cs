@@ -3,20 +3,29 @@ namespace ImageStash;
 /// <summary>The shape of one image: height, width and channels, stored row-major as HWC bytes.</summary>
 public readonly record struct ImageShape
 {
-    /// <summary>The largest height or width any store accepts; larger headers are treated as decompression bombs.</summary>
+    /// <summary>The largest height or width any store accepts.</summary>
     public const int MaxSide = 32_768;
+
+    /// <summary>
+    /// The most pixels one image may have (256 Mpx): larger headers are treated as decompression bombs, and every
+    /// image's bytes then fit one buffer (at most 1 GiB).
+    /// </summary>
+    public const long MaxPixels = 256L * 1024 * 1024;
 
     /// <summary>Creates a shape.</summary>
     /// <param name="height">Rows, 1 to <see cref="MaxSide"/>.</param>
     /// <param name="width">Columns, 1 to <see cref="MaxSide"/>.</param>
     /// <param name="channels">1 (grey), 3 (RGB) or 4 (RGBA).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A side is out of range or channels is not 1, 3 or 4.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A side is out of range, the image has more than
+    /// <see cref="MaxPixels"/> pixels, or channels is not 1, 3 or 4.</exception>
     public ImageShape(int height, int width, int channels)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(height, MaxSide);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(width, MaxSide);
+        if ((long)height * width > MaxPixels)
+            throw new ArgumentOutOfRangeException(nameof(width), $"{width}×{height} is {(long)height * width:N0} pixels, over the limit of {MaxPixels:N0} (256 Mpx) per image.");
         if (channels is not (1 or 3 or 4))
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be 1, 3 or 4.");
         Height = height;
@@ -33,8 +42,14 @@ public readonly record struct ImageShape
     /// <summary>Bytes per pixel: 1, 3 or 4.</summary>
     public int Channels { get; }
 
-    /// <summary>The number of pixel bytes: height × width × channels.</summary>
-    public int ByteCount => Height * Width * Channels;
+    /// <summary>The number of pixel bytes: height × width × channels (at most 1 GiB for one image).</summary>
+    public long ByteCount => (long)Height * Width * Channels;
+
+    /// <summary><see cref="ByteCount"/> as a buffer length (always fits: see <see cref="MaxPixels"/>).</summary>
+    internal int Length => (int)ByteCount;
+
+    /// <summary>The same size with another channel count.</summary>
+    public ImageShape WithChannels(int channels) => new(Height, Width, channels);
 
     /// <summary>Parses "WxH" (as the CLI's <c>--resize</c> takes it) into a 3-channel shape.</summary>
     /// <exception cref="FormatException">The text is not two positive integers joined by 'x'.</exception>
@@ -42,7 +57,7 @@ public readonly record struct ImageShape
     {
         var parts = text.Split('x', 'X', '×');
         if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h)
-            || w < 1 || h < 1 || w > MaxSide || h > MaxSide)
+            || w < 1 || h < 1 || w > MaxSide || h > MaxSide || (long)w * h > MaxPixels)
             throw new FormatException($"'{text}' is not a size; write it as WIDTHxHEIGHT, e.g. 32x32.");
         return new ImageShape(h, w, channels);
     }

@@ -39,11 +39,14 @@ public sealed class ImageStashException : Exception
     internal static ImageStashException DuplicateId(string path, long id) =>
         new($"store '{path}' already holds id {id}; pass overwrite (--overwrite) to replace it.", ImageStashError.DuplicateId);
 
-    internal static ImageStashException ShapeMismatch(string path, ImageShape expected, ImageShape actual, long id) =>
-        new($"store '{path}' holds {expected} images; image {id} is {actual} — import with --resize {expected.Width}x{expected.Height} or use an LMDB or PNG store.", ImageStashError.DoesNotFit);
+    internal static ImageStashException ShapeMismatch(string path, ImageShape expected, string actual, long id) =>
+        new($"store '{path}' holds {expected} raw images in the article's fixed layout; image {id} is {actual} — import with --resize {expected.Width}x{expected.Height} --encode raw, or into a new store (a new HDF5 store takes any sizes and encodings).", ImageStashError.DoesNotFit);
 
     internal static ImageStashException MixedShapes(string path, ImageShape first, ImageShape other, long id) =>
         new($"store '{path}': reading many needs one shape, but image {id} is {other} and the first is {first}; read them one at a time or import with --resize.", ImageStashError.DoesNotFit);
+
+    internal static ImageStashException EncodedInReadMany(string path, long id, ImageEncoding encoding) =>
+        new($"store '{path}': image {id} is {Internal.Encodings.Name(encoding)}-encoded, and reading many takes raw images of one shape; read encoded images one at a time, or through ImageLoader, which decodes them.", ImageStashError.DoesNotFit);
 
     internal static ImageStashException ReadOnly(string path) =>
         new($"store '{path}' was opened read-only; open it for writing to add images.", ImageStashError.ReadOnly);

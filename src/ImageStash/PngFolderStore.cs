@@ -1,16 +1,20 @@
 using System.Buffers;
+using System.Globalization;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
+using ImageStash.Codecs;
 using ImageStash.Internal;
 
 namespace ImageStash;
 
 /// <summary>
-/// The article's "disk" method: one lossless PNG per image in <c>images/</c>, labels in <c>labels.csv</c>,
-/// store metadata in <c>imagestash.json</c>. Layout and guarantees: docs/formats/png-folder.md.
+/// The article's "disk" method, for photos too: one file per image in <c>images/</c> — a lossless PNG for raw
+/// pixels, the original bytes for an encoded image (<c>&lt;id&gt;.jpg</c>, <c>.png</c>, <c>.webp</c>) — labels in
+/// <c>labels.csv</c>, store metadata in <c>imagestash.json</c>. Layout and guarantees: docs/formats/png-folder.md.
 /// </summary>
 /// <remarks>
-/// <c>labels.csv</c> is the commit point: a batch's PNGs are written first, then its rows are appended in one
+/// <c>labels.csv</c> is the commit point: a batch's files are written first, then its rows are appended in one
 /// write. An image whose row is missing does not exist, so a crash never exposes half a batch. Encoding and
 /// decoding run in parallel across cores.
 /// </remarks>
@@ -19,11 +23,12 @@ public sealed class PngFolderStore : IImageStore
     internal const string MarkerFile = "imagestash.json";
     internal const string LabelsFile = "labels.csv";
     internal const string ImagesDir = "images";
-    internal const string CsvHeader = "id,label,name,height,width,channels\n";
+    internal const string CsvHeader = "id,label,name,height,width,channels,encoding,length,crc32\n";
+    private const string FirstCsvHeader = "id,label,name,height,width,channels\n"; // version 1: raw PNGs only
     private const string Kind = "imagestash-png-folder";
     private const int ParallelThreshold = 16;
 
-    private readonly Dictionary<long, ImageHeader> _index = [];
+    private readonly Dictionary<long, (ImageHeader Header, uint Crc)> _index = [];
     private readonly StoreOptions _options;
     private readonly FileStream? _lock;
     private readonly object _writeGate = new();
@@ -96,14 +101,16 @@ public sealed class PngFolderStore : IImageStore
 
     private string MarkerPath => System.IO.Path.Combine(Path, MarkerFile);
     private string LabelsPath => System.IO.Path.Combine(Path, LabelsFile);
+
     /// <summary>
-    /// images/&lt;id mod 256 as two hex digits&gt;/&lt;id&gt;.png: ext4 and friends serialise file creation within one
-    /// folder, so spreading consecutive ids over 256 folders lets a batch be written by all cores (measured here:
+    /// images/&lt;id mod 256 as two hex digits&gt;/&lt;id&gt;.&lt;ext&gt;: ext4 and friends serialise file creation within
+    /// one folder, so spreading consecutive ids over 256 folders lets a batch be written by all cores (measured here:
     /// ~2× faster to create 30,000 small files from two threads).
     /// </summary>
-    internal string ImagePath(long id) => System.IO.Path.Combine(Path, ImagesDir, ShardName(id), $"{id}.png");
+    internal string ImagePath(long id, ImageEncoding encoding) =>
+        System.IO.Path.Combine(Path, ImagesDir, ShardName(id), id.ToString(CultureInfo.InvariantCulture) + Encodings.Extension(encoding));
 
-    private static string ShardName(long id) => (id & 0xFF).ToString("x2", System.Globalization.CultureInfo.InvariantCulture);
+    private static string ShardName(long id) => (id & 0xFF).ToString("x2", CultureInfo.InvariantCulture);
 
     private void EnsureShards(ImageBatch batch)
     {
@@ -137,43 +144,44 @@ public sealed class PngFolderStore : IImageStore
     /// <inheritdoc />
     public bool TryGetHeader(long id, out ImageHeader header)
     {
-        lock (_index) return _index.TryGetValue(id, out header);
+        lock (_index)
+        {
+            bool found = _index.TryGetValue(id, out var entry);
+            header = entry.Header;
+            return found;
+        }
     }
 
     /// <inheritdoc />
-    public ImageHeader Read(long id, Span<byte> pixels)
+    public ImageHeader Read(long id, Span<byte> payload)
     {
-        if (!TryGetHeader(id, out var header)) throw ImageStashException.MissingId(Path, id);
-        if (pixels.Length < header.Shape.ByteCount)
-            throw new ArgumentException($"Image {id} is {header.Shape} ({header.Shape.ByteCount} bytes); the buffer holds {pixels.Length}.", nameof(pixels));
-        DecodeFile(header, pixels);
-        return header;
+        (ImageHeader Header, uint Crc) entry;
+        lock (_index)
+            if (!_index.TryGetValue(id, out entry)) throw ImageStashException.MissingId(Path, id);
+        StoreChecks.CheckPayloadBuffer(entry.Header, payload);
+        ReadFile(entry.Header, entry.Crc, payload);
+        return entry.Header;
     }
 
     /// <inheritdoc />
     public unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;
-        var headers = new ImageHeader[ids.Length];
-        for (int i = 0; i < ids.Length; i++)
-            if (!TryGetHeader(ids[i], out headers[i])) throw ImageStashException.MissingId(Path, ids[i]);
-        var shape = headers[0].Shape;
-        foreach (var h in headers)
-            if (h.Shape != shape) throw ImageStashException.MixedShapes(Path, shape, h.Shape, h.Id);
+        var entries = new (ImageHeader Header, uint Crc)[ids.Length];
+        lock (_index)
+            for (int i = 0; i < ids.Length; i++)
+                if (!_index.TryGetValue(ids[i], out entries[i])) throw ImageStashException.MissingId(Path, ids[i]);
+        var shape = entries[0].Header.Shape;
+        foreach (var (h, _) in entries) StoreChecks.CheckReadManyRecord(Path, shape, h);
         StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
-        for (int i = 0; i < headers.Length; i++) labels[i] = headers[i].Label;
+        for (int i = 0; i < entries.Length; i++) labels[i] = entries[i].Header.Label;
 
-        int size = shape.ByteCount;
-        if (ids.Length < ParallelThreshold)
-        {
-            for (int i = 0; i < headers.Length; i++) DecodeFile(headers[i], pixels.Slice(i * size, size));
-            return;
-        }
+        int size = shape.Length;
         fixed (byte* basePtr = pixels)
         {
             nint address = (nint)basePtr;
-            ParallelWork.For(headers.Length, i =>
-                DecodeFile(headers[i], new Span<byte>((byte*)address + (long)i * size, size)));
+            ParallelWork.For(entries.Length, i => ReadFile(entries[i].Header, entries[i].Crc, new Span<byte>((byte*)address + (long)i * size, size)),
+                parallel: entries.Length >= ParallelThreshold);
         }
     }
 
@@ -185,47 +193,60 @@ public sealed class PngFolderStore : IImageStore
         lock (_writeGate)
         {
             var replaced = StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryGetHeader(id, out _));
+            var crcs = new uint[batch.Count];
             try
             {
                 EnsureShards(batch);
                 ParallelWork.For(batch.Count, i =>
                 {
                     var header = batch[i];
-                    byte[] png = PngCodec.Encode(batch.GetPixels(i), header.Shape);
+                    ReadOnlySpan<byte> file;
+                    byte[]? png = null;
+                    if (header.IsRaw) file = png = ImageEncoder.Png(batch.GetPayload(i), header.Shape);
+                    else
+                    {
+                        file = batch.GetPayload(i);
+                        crcs[i] = Crc32.HashToUInt32(file);
+                    }
                     // A new id's file is invisible until its CSV row lands, so it can be written in place;
                     // replacing a committed image goes through a rename so no reader sees half a file.
-                    if (replaced.Contains(header.Id)) FileUtil.WriteAtomic(ImagePath(header.Id), png, _options.SyncWrites);
-                    else FileUtil.WriteNew(ImagePath(header.Id), png, _options.SyncWrites);
+                    string target = ImagePath(header.Id, header.Encoding);
+                    if (replaced.Contains(header.Id)) FileUtil.WriteAtomic(target, file, _options.SyncWrites);
+                    else FileUtil.WriteNew(target, file, _options.SyncWrites);
                 }, parallel: batch.Count >= ParallelThreshold);
                 if (_options.SyncWrites)
                     foreach (string shard in Enumerable.Range(0, batch.Count).Select(i => ShardName(batch[i].Id)).Distinct())
                         FileUtil.SyncDirectory(System.IO.Path.Combine(Path, ImagesDir, shard));
-                AppendRows(batch);
+                AppendRows(batch, crcs);
             }
             catch (IOException io)
             {
                 throw StoreChecks.WriteFailed(Path, io);
             }
+            var orphans = new List<string>();
             lock (_index)
             {
-                for (int i = 0; i < batch.Count; i++) _index[batch[i].Id] = batch[i];
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    // A replacement stored under another extension leaves the old file behind: remove it once committed.
+                    if (_index.TryGetValue(batch[i].Id, out var old) && Encodings.Extension(old.Header.Encoding) != Encodings.Extension(batch[i].Encoding))
+                        orphans.Add(ImagePath(old.Header.Id, old.Header.Encoding));
+                    _index[batch[i].Id] = (batch[i], crcs[i]);
+                }
                 _sortedIds = null;
             }
+            foreach (string orphan in orphans)
+                try { File.Delete(orphan); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
     /// <summary>Releases the writer's lock.</summary>
     public void Dispose() => _lock?.Dispose();
 
-    private void AppendRows(ImageBatch batch)
+    private void AppendRows(ImageBatch batch, uint[] crcs)
     {
-        var text = new StringBuilder(batch.Count * 32);
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var h = batch[i];
-            text.Append(h.Id).Append(',').Append(h.Label).Append(',').Append(Csv.Escape(h.Name)).Append(',')
-                .Append(h.Shape.Height).Append(',').Append(h.Shape.Width).Append(',').Append(h.Shape.Channels).Append('\n');
-        }
+        var text = new StringBuilder(batch.Count * 48);
+        for (int i = 0; i < batch.Count; i++) AppendRow(text, batch[i], crcs[i]);
         byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
         using var handle = File.OpenHandle(LabelsPath, FileMode.Open, FileAccess.Write);
         long end = RandomAccess.GetLength(handle);
@@ -240,6 +261,15 @@ public sealed class PngFolderStore : IImageStore
             try { RandomAccess.SetLength(handle, end); } catch (IOException) { }
             throw;
         }
+    }
+
+    private static void AppendRow(StringBuilder text, ImageHeader h, uint crc)
+    {
+        var s = h.Shape;
+        text.Append(h.Id).Append(',').Append(h.Label).Append(',').Append(Csv.Escape(h.Name)).Append(',')
+            .Append(s.Height).Append(',').Append(s.Width).Append(',').Append(s.Channels).Append(',')
+            .Append(Encodings.Name(h.Encoding)).Append(',').Append(h.PayloadLength).Append(',')
+            .Append(h.IsRaw ? "" : crc.ToString("x8", CultureInfo.InvariantCulture)).Append('\n');
     }
 
     private void Load()
@@ -259,40 +289,79 @@ public sealed class PngFolderStore : IImageStore
         }
         string text = File.Exists(LabelsPath) ? File.ReadAllText(LabelsPath) : CsvHeader;
         var rows = Csv.Parse(text, out int complete);
+        bool first = text.StartsWith(FirstCsvHeader, StringComparison.Ordinal);
         for (int r = 1; r < rows.Count; r++)
         {
-            var f = rows[r];
-            if (f.Count != 6 || !long.TryParse(f[0], out long id) || id < 0 || !int.TryParse(f[1], out int label)
-                || !int.TryParse(f[3], out int h) || !int.TryParse(f[4], out int w) || !int.TryParse(f[5], out int c)
-                || h < 1 || w < 1 || c is not (1 or 3 or 4) || h > ImageShape.MaxSide || w > ImageShape.MaxSide)
-                throw new InvalidDataException($"'{LabelsPath}' line {r + 1} is not 'id,label,name,height,width,channels': '{string.Join(',', f)}'; run 'imagestash verify {Path}'.");
             // A later row for the same id is an overwrite and wins.
-            _index[id] = new ImageHeader(id, new ImageShape(h, w, c), label, f[2].Length == 0 ? null : f[2]);
+            var entry = ParseRow(rows[r], first) ?? throw new InvalidDataException(
+                $"'{LabelsPath}' line {r + 1} is not '{(first ? FirstCsvHeader : CsvHeader).TrimEnd()}': '{string.Join(',', rows[r])}'; run 'imagestash verify {Path}'.");
+            _index[entry.Header.Id] = entry;
         }
+        if (_lock is null) return;
         // A crash during an append can leave half a row: it was never committed, so drop it.
-        if (complete < text.Length && _lock is not null)
+        if (complete < text.Length)
             using (var handle = File.OpenHandle(LabelsPath, FileMode.Open, FileAccess.Write))
                 RandomAccess.SetLength(handle, Encoding.UTF8.GetByteCount(text.AsSpan(0, complete)));
+        // A store from before encoded images: its rows are rewritten with the encoding columns, once, atomically.
+        if (first) RewriteRows();
+    }
+
+    private static (ImageHeader Header, uint Crc)? ParseRow(List<string> f, bool first)
+    {
+        if (f.Count != (first ? 6 : 9) || !long.TryParse(f[0], out long id) || id < 0 || !int.TryParse(f[1], out int label)
+            || !int.TryParse(f[3], out int h) || !int.TryParse(f[4], out int w) || !int.TryParse(f[5], out int c)
+            || h < 1 || w < 1 || c is not (1 or 3 or 4) || h > ImageShape.MaxSide || w > ImageShape.MaxSide || (long)h * w > ImageShape.MaxPixels)
+            return null;
+        var shape = new ImageShape(h, w, c);
+        var header = new ImageHeader(id, shape, label, f[2].Length == 0 ? null : f[2]) { PayloadLength = shape.ByteCount };
+        if (first) return (header, 0);
+        if (!Encodings.TryParse(f[6], out var encoding) || !long.TryParse(f[7], out long length) || length < 1
+            || (encoding == ImageEncoding.Raw ? length != shape.ByteCount || f[8].Length != 0 : length > Array.MaxLength))
+            return null;
+        uint crc = 0;
+        if (encoding != ImageEncoding.Raw && !uint.TryParse(f[8], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out crc)) return null;
+        return (header with { Encoding = encoding, PayloadLength = length }, crc);
+    }
+
+    private void RewriteRows()
+    {
+        var text = new StringBuilder(CsvHeader, CsvHeader.Length + _index.Count * 48);
+        foreach (var (header, crc) in _index.Values.OrderBy(e => e.Header.Id)) AppendRow(text, header, crc);
+        FileUtil.WriteAtomic(LabelsPath, Encoding.UTF8.GetBytes(text.ToString()), _options.SyncWrites);
     }
 
     private void WriteMarker()
     {
-        var meta = new PngFolderMarker { Kind = Kind, Version = 1, ClassNames = _classNames };
+        var meta = new PngFolderMarker { Kind = Kind, Version = 2, ClassNames = _classNames };
         FileUtil.WriteAtomic(MarkerPath, JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.PngFolderMarker), _options.SyncWrites);
     }
 
-    private void DecodeFile(ImageHeader header, Span<byte> destination)
+    /// <summary>Puts a record's payload into <paramref name="destination"/>: the PNG decoded for raw pixels, the file's bytes (CRC-checked) otherwise.</summary>
+    private void ReadFile(ImageHeader header, uint crc, Span<byte> destination)
     {
-        string file = ImagePath(header.Id);
+        string file = ImagePath(header.Id, header.Encoding);
         byte[] bytes;
         int length;
         try { bytes = FileUtil.ReadPooled(file, out length); }
         catch (FileNotFoundException e) { throw new InvalidDataException($"store '{Path}': image {header.Id} is listed in {LabelsFile} but '{file}' is missing; run 'imagestash verify {Path}'.", e); }
         try
         {
-            PngCodec.Decode(bytes.AsSpan(0, length), destination, header.Shape.Channels, $"'{file}'", header.Shape);
+            var data = bytes.AsSpan(0, length);
+            if (header.IsRaw)
+            {
+                var info = SkiaCodec.Png.ReadInfo(data);
+                if (info.Width != header.Shape.Width || info.Height != header.Shape.Height)
+                    throw new InvalidDataException($"'{file}' is {info.Width}×{info.Height}, but {LabelsFile} says {header.Shape.Width}×{header.Shape.Height}");
+                SkiaCodec.Png.Decode(data, 1, header.Shape.Channels, destination);
+                return;
+            }
+            if (length != header.PayloadLength)
+                throw new InvalidDataException($"'{file}' is {length} bytes, but {LabelsFile} says {header.PayloadLength}");
+            uint actual = Crc32.HashToUInt32(data);
+            if (actual != crc) throw new InvalidDataException($"'{file}' has CRC32 {actual:x8}, but {LabelsFile} says {crc:x8}");
+            data.CopyTo(destination);
         }
-        catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, e.Message); }
+        catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, e.Message.StartsWith('\'') ? e.Message : $"'{file}': {e.Message}"); }
         finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 

@@ -6,12 +6,12 @@ namespace ImageStash;
 public static class StoreConverter
 {
     /// <summary>
-    /// Writes every image of <paramref name="source"/> into <paramref name="destination"/> (ids, labels, names and
-    /// class names kept), then reads both back and compares them image by image.
+    /// Writes every image of <paramref name="source"/> into <paramref name="destination"/> (ids, labels, names, class
+    /// names and encoded bytes kept as they are), then reads both back and compares them image by image.
     /// </summary>
     /// <returns>The number of images copied.</returns>
-    /// <exception cref="ImageStashException">The destination refuses an image (e.g. HDF5 and mixed sizes), or the
-    /// copy differs from the source; the message names the first difference.</exception>
+    /// <exception cref="ImageStashException">The destination refuses an image (e.g. an HDF5 store in the fixed layout
+    /// and another size), or the copy differs from the source; the message names the first difference.</exception>
     public static long Convert(IImageStore source, IImageStore destination, int batchSize = 1024, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         using var reader = new StoreSource(source);
@@ -21,7 +21,7 @@ public static class StoreConverter
         return result.Imported;
     }
 
-    /// <summary>The first way two stores differ (count, ids, class names, a header or pixels), or null when they hold the same images.</summary>
+    /// <summary>The first way two stores differ (count, ids, class names, a header or a payload), or null when they hold the same images.</summary>
     public static string? FindDifference(IImageStore a, IImageStore b)
     {
         if (a.Count != b.Count) return $"'{a.Path}' holds {a.Count} images, '{b.Path}' {b.Count}";
@@ -35,10 +35,11 @@ public static class StoreConverter
             long id = idsA.Current;
             if (!a.TryGetHeader(id, out var ha) || !b.TryGetHeader(id, out var hb)) return $"id {id} has no header";
             if (ha != hb) return $"image {id} is {ha} in one and {hb} in the other";
-            if (pa.Length < ha.Shape.ByteCount) { pa = new byte[ha.Shape.ByteCount]; pb = new byte[ha.Shape.ByteCount]; }
+            int length = (int)ha.PayloadLength;
+            if (pa.Length < length) { pa = new byte[length]; pb = new byte[length]; }
             a.Read(id, pa);
             b.Read(id, pb);
-            if (!pa.AsSpan(0, ha.Shape.ByteCount).SequenceEqual(pb.AsSpan(0, ha.Shape.ByteCount))) return $"the pixels of image {id} differ";
+            if (!pa.AsSpan(0, length).SequenceEqual(pb.AsSpan(0, length))) return $"the {(ha.IsRaw ? "pixels" : "stored bytes")} of image {id} differ";
         }
         return null;
     }

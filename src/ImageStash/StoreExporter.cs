@@ -1,16 +1,23 @@
+using System.Buffers;
+using System.Globalization;
+using ImageStash.Codecs;
 using ImageStash.Internal;
 
 namespace ImageStash;
 
-/// <summary>Writes a store out as an image folder: <c>DIR/&lt;class&gt;/&lt;id&gt;.png</c>, lossless.</summary>
+/// <summary>
+/// Writes images out as files: an encoded image as the very bytes it was imported with (<c>.jpg</c>, <c>.png</c>,
+/// <c>.webp</c>), raw pixels as a lossless PNG.
+/// </summary>
 public static class StoreExporter
 {
     /// <summary>
-    /// Exports every image of <paramref name="store"/> as a PNG under a folder named after its class (or its
-    /// label number when the store has no class names). Encoding runs in parallel.
+    /// Exports every image of <paramref name="store"/> as <c>DIR/&lt;class&gt;/&lt;id&gt;&lt;ext&gt;</c>, in a folder
+    /// named after its class (or its label number when the store has no class names). Runs in parallel.
     /// </summary>
     /// <returns>The number of images written.</returns>
     /// <exception cref="IOException">A file cannot be written.</exception>
+    /// <exception cref="InvalidDataException">A stored image is damaged; the message names it.</exception>
     public static long ExportFolder(IImageStore store, string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
@@ -22,16 +29,10 @@ public static class StoreExporter
             ParallelWork.For(chunk.Length, i =>
             {
                 long id = chunk[i];
-                if (!store.TryGetHeader(id, out var header)) throw ImageStashException.MissingId(store.Path, id);
-                byte[] pixels = System.Buffers.ArrayPool<byte>.Shared.Rent(header.Shape.ByteCount);
-                try
-                {
-                    store.Read(id, pixels);
-                    string folder = Path.Combine(directory, ClassFolder(store, header.Label));
-                    lock (created) if (created.Add(header.Label)) Directory.CreateDirectory(folder);
-                    File.WriteAllBytes(Path.Combine(folder, $"{id}.png"), PngCodec.Encode(pixels, header.Shape));
-                }
-                finally { System.Buffers.ArrayPool<byte>.Shared.Return(pixels); }
+                byte[] file = ReadFile(store, id, out var header);
+                string folder = Path.Combine(directory, ClassFolder(store, header.Label));
+                lock (created) if (created.Add(header.Label)) Directory.CreateDirectory(folder);
+                File.WriteAllBytes(Path.Combine(folder, id.ToString(CultureInfo.InvariantCulture) + FileExtension(header)), file);
             });
             done += chunk.Length;
             progress?.Report(done);
@@ -39,14 +40,42 @@ public static class StoreExporter
         return done;
     }
 
-    /// <summary>Encodes one image of a store as PNG bytes (what <c>imagestash get</c> writes).</summary>
+    /// <summary>The extension <see cref="ReadFile"/>'s bytes go under: the encoding's own, ".png" for raw pixels.</summary>
+    public static string FileExtension(ImageHeader header) => Encodings.Extension(header.Encoding);
+
+    /// <summary>One image as a file's bytes: the stored bytes of an encoded image, a PNG of raw pixels.</summary>
     /// <exception cref="ImageStashException">The store has no such id.</exception>
+    /// <exception cref="InvalidDataException">The stored image is damaged.</exception>
+    public static byte[] ReadFile(IImageStore store, long id, out ImageHeader header)
+    {
+        byte[] payload = ReadPayload(store, id, out header);
+        return header.IsRaw ? ImageEncoder.Png(payload, header.Shape) : payload;
+    }
+
+    /// <summary>One image as a PNG, whatever it is stored as (an encoded image is decoded, upright, then re-encoded losslessly).</summary>
+    /// <exception cref="ImageStashException">The store has no such id.</exception>
+    /// <exception cref="InvalidDataException">The stored image is damaged or cannot be decoded.</exception>
     public static byte[] EncodePng(IImageStore store, long id, out ImageHeader header)
     {
+        byte[] payload = ReadPayload(store, id, out header);
+        if (header.IsRaw || header.Encoding == ImageEncoding.Png && ImageCodecs.Get(ImageEncoding.Png).ReadInfo(payload).Orientation == ImageOrientation.Normal)
+            return header.IsRaw ? ImageEncoder.Png(payload, header.Shape) : payload;
+        byte[] pixels = ArrayPool<byte>.Shared.Rent(header.Shape.Length);
+        try
+        {
+            var shape = ImageCodecs.Decode(payload, header.Encoding, header.Shape.Channels, pixels);
+            return ImageEncoder.Png(pixels, shape);
+        }
+        catch (InvalidDataException e) { throw StoreChecks.Damaged(store.Path, id, e.Message); }
+        finally { ArrayPool<byte>.Shared.Return(pixels); }
+    }
+
+    private static byte[] ReadPayload(IImageStore store, long id, out ImageHeader header)
+    {
         if (!store.TryGetHeader(id, out header)) throw ImageStashException.MissingId(store.Path, id);
-        byte[] pixels = new byte[header.Shape.ByteCount];
-        store.Read(id, pixels);
-        return PngCodec.Encode(pixels, header.Shape);
+        byte[] payload = new byte[header.PayloadLength];
+        header = store.Read(id, payload);
+        return payload;
     }
 
     private static string ClassFolder(IImageStore store, int label)
@@ -56,6 +85,6 @@ public static class StoreExporter
             string name = store.ClassNames[label];
             if (name.Length > 0 && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 && name is not ("." or "..")) return name;
         }
-        return label.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return label.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -31,13 +31,4 @@ public sealed class StoreOptions
     /// </summary>
     /// <value>The default value is false.</value>
     public bool SyncWrites { get; set; }
-
-    /// <summary>How new records keep their pixels, where the store has a choice (LMDB); others ignore it.</summary>
-    /// <value>The default value is <see cref="PixelEncoding.Raw"/>.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined encoding.</exception>
-    public PixelEncoding Encoding
-    {
-        get;
-        set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown pixel encoding.");
-    } = PixelEncoding.Raw;
 }

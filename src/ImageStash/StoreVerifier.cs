@@ -1,3 +1,7 @@
+using System.Buffers;
+using ImageStash.Codecs;
+using ImageStash.Internal;
+
 namespace ImageStash;
 
 /// <summary>Checks a store record by record through the store contract, so it works for every kind.</summary>
@@ -5,51 +9,67 @@ public static class StoreVerifier
 {
     /// <summary>
     /// Checks that ids are unique and ascending, every id has a header with a sane shape, labels fall within the
-    /// class names (when the store has any) and, when <paramref name="deep"/>, that every image's pixels read back
-    /// whole (CRC-32 for LMDB and HDF5, PNG's chunk CRCs and zlib checksum for PNG folders). A damaged record is
-    /// listed with its reason; checking goes on.
+    /// class names (when the store has any) and, when <paramref name="deep"/>, that every record's payload reads back
+    /// whole (CRC-32 for LMDB and HDF5, PNG's chunk CRCs and zlib checksum for PNG folders) and every encoded image
+    /// decodes to the shape its header gives. A damaged record is listed with its reason; checking goes on.
     /// </summary>
     public static VerifyReport Verify(IImageStore store, bool deep, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var problems = new List<VerifyProblem>();
         long checkedCount = 0, previous = long.MinValue;
-        byte[] buffer = [];
-        IEnumerable<long> ids;
-        try { ids = store.EnumerateIds().ToList(); }
+        List<long> ids;
+        try { ids = [.. store.EnumerateIds()]; }
         catch (InvalidDataException e)
         {
             return new VerifyReport(store.Path, store.Format, 0, deep, [new VerifyProblem(null, $"cannot list ids: {e.Message}")]);
         }
-        foreach (long id in ids)
+        foreach (var chunk in ids.Chunk(256))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            checkedCount++;
-            if (id <= previous) problems.Add(new VerifyProblem(id, previous == id ? "id appears twice" : $"ids out of order ({id} after {previous})"));
-            previous = id;
+            var found = new string?[chunk.Length];
+            ParallelWork.For(chunk.Length, i => found[i] = Check(store, chunk[i], deep), parallel: deep);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                long id = chunk[i];
+                if (id <= previous) problems.Add(new VerifyProblem(id, previous == id ? "id appears twice" : $"ids out of order ({id} after {previous})"));
+                previous = id;
+                if (found[i] is { } reason) problems.Add(new VerifyProblem(id, reason));
+            }
+            checkedCount += chunk.Length;
+            progress?.Report(checkedCount);
+        }
+        return new VerifyReport(store.Path, store.Format, checkedCount, deep, problems);
+    }
+
+    /// <summary>What is wrong with one record, or null.</summary>
+    private static string? Check(IImageStore store, long id, bool deep)
+    {
+        try
+        {
+            if (!store.TryGetHeader(id, out var header)) return "listed but has no record";
+            if (store.ClassNames.Count > 0 && (header.Label < 0 || header.Label >= store.ClassNames.Count))
+                return $"label {header.Label} is outside the {store.ClassNames.Count} class names";
+            if (store.FixedShape is { } shape && header.Shape != shape)
+                return $"shape {header.Shape} differs from the store's {shape}";
+            if (!deep) return null;
+            byte[] payload = ArrayPool<byte>.Shared.Rent((int)header.PayloadLength);
             try
             {
-                if (!store.TryGetHeader(id, out var header))
+                store.Read(id, payload);
+                if (header.IsRaw) return null;
+                byte[] pixels = ArrayPool<byte>.Shared.Rent(header.Shape.Length);
+                try
                 {
-                    problems.Add(new VerifyProblem(id, "listed but has no record"));
-                    continue;
+                    var decoded = ImageCodecs.Decode(payload.AsSpan(0, (int)header.PayloadLength), header.Encoding, header.Shape.Channels, pixels);
+                    return decoded == header.Shape ? null : $"decodes to {decoded}, but its header says {header.Shape}";
                 }
-                if (store.ClassNames.Count > 0 && (header.Label < 0 || header.Label >= store.ClassNames.Count))
-                    problems.Add(new VerifyProblem(id, $"label {header.Label} is outside the {store.ClassNames.Count} class names"));
-                if (store.FixedShape is { } shape && header.Shape != shape)
-                    problems.Add(new VerifyProblem(id, $"shape {header.Shape} differs from the store's {shape}"));
-                if (deep)
-                {
-                    if (buffer.Length < header.Shape.ByteCount) buffer = new byte[header.Shape.ByteCount];
-                    store.Read(id, buffer);
-                }
+                finally { ArrayPool<byte>.Shared.Return(pixels); }
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or ImageStashException)
-            {
-                problems.Add(new VerifyProblem(id, e.Message));
-            }
-            if (checkedCount % 1024 == 0) progress?.Report(checkedCount);
+            finally { ArrayPool<byte>.Shared.Return(payload); }
         }
-        progress?.Report(checkedCount);
-        return new VerifyReport(store.Path, store.Format, checkedCount, deep, problems);
+        catch (Exception e) when (e is InvalidDataException or IOException or ImageStashException)
+        {
+            return e.Message;
+        }
     }
 }

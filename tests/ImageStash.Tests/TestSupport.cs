@@ -57,7 +57,7 @@ public static class TestData
     {
         var list = new List<(ImageHeader, byte[])>();
         foreach (var batch in source.ReadBatches(batchSize))
-            for (int i = 0; i < batch.Count; i++) list.Add((batch[i], batch.GetPixels(i).ToArray()));
+            for (int i = 0; i < batch.Count; i++) list.Add((batch[i], batch.GetPayload(i).ToArray()));
         return list;
     }
 
@@ -66,5 +66,23 @@ public static class TestData
     {
         using var source = new CifarBinarySource(CifarTarGz, new SourceOptions { Split = CifarSplit.All });
         return [.. Collect(source, 500).Select(r => (r.Header.Label, r.Pixels))];
+    }
+}
+
+/// <summary>Images as files, through the product's own codecs.</summary>
+public static class TestImages
+{
+    public static byte[] Png(ReadOnlySpan<byte> pixels, ImageShape shape) => ImageStash.Internal.ImageEncoder.Png(pixels, shape);
+
+    public static byte[] Jpeg(ReadOnlySpan<byte> pixels, ImageShape shape, int quality = 90) => ImageStash.Internal.ImageEncoder.Jpeg(pixels, shape, quality);
+
+    /// <summary>Decodes an image file upright with <paramref name="channels"/> channels.</summary>
+    public static (ImageShape Shape, byte[] Pixels) Decode(byte[] file, int channels = 3)
+    {
+        var codec = ImageStash.Codecs.ImageCodecs.Detect(file) ?? throw new InvalidDataException("not an image");
+        var shape = codec.ReadInfo(file).Shape.WithChannels(channels);
+        var pixels = new byte[shape.ByteCount];
+        ImageStash.Codecs.ImageCodecs.Decode(file, codec.Encoding, channels, pixels);
+        return (shape, pixels);
     }
 }

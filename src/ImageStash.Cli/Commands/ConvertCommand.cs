@@ -22,11 +22,6 @@ internal sealed class ConvertCommand(AppConsole console) : Command<ConvertComman
         [Description("Kind of the new store, overriding detection from its path: png, lmdb, hdf5.")]
         public string? Format { get; init; }
 
-        [CommandOption("--encoding <ENC>")]
-        [Description("How a new LMDB store keeps pixels: raw or png.")]
-        [DefaultValue(PixelEncoding.Raw)]
-        public PixelEncoding Encoding { get; init; } = PixelEncoding.Raw;
-
         [CommandOption("--batch <N>")]
         [Description("Images per commit.")]
         [DefaultValue(1024)]
@@ -40,7 +35,7 @@ internal sealed class ConvertCommand(AppConsole console) : Command<ConvertComman
     {
         using var source = Stores.Registry.OpenRead(settings.Source);
         using var destination = Stores.Registry.Open(settings.Destination,
-            new StoreOptions { Mode = StoreOpenMode.CreateNew, Format = settings.Format, Encoding = settings.Encoding });
+            new StoreOptions { Mode = StoreOpenMode.CreateNew, Format = settings.Format });
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long n = console.WithProgress($"convert → {destination.Format}", source.Count, "images",
             p => StoreConverter.Convert(source, destination, settings.Batch, p, cancellationToken));

@@ -28,8 +28,17 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         public long? Limit { get; init; }
 
         [CommandOption("--resize <WxH>")]
-        [Description("Resize every image to WxH (image folders, synthetic size).")]
+        [Description("Resize every image to exactly WxH, stored as raw RGB pixels of one shape (the article's stores; image folders, synthetic size).")]
         public string? Resize { get; init; }
+
+        [CommandOption("--encode <ENC>")]
+        [Description("What to store: keep (image files' bytes as they are, the default), raw (decoded RGB pixels), png, or jpeg[[:QUALITY]] (default quality 90).")]
+        [DefaultValue("keep")]
+        public string Encode { get; init; } = "keep";
+
+        [CommandOption("--max-side <N>")]
+        [Description("Shrink images whose longer side is over N pixels, keeping the aspect ratio (re-encoded: JPEG stays JPEG, others become PNG, unless --encode says otherwise).")]
+        public int? MaxSide { get; init; }
 
         [CommandOption("--batch <N>")]
         [Description("Images per commit.")]
@@ -58,11 +67,6 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         [Description("Id of the first imported image (default: after the store's largest id).")]
         public long? FirstId { get; init; }
 
-        [CommandOption("--encoding <ENC>")]
-        [Description("How an LMDB store keeps pixels: raw or png.")]
-        [DefaultValue(PixelEncoding.Raw)]
-        public PixelEncoding Encoding { get; init; } = PixelEncoding.Raw;
-
         [CommandOption("--sync")]
         [Description("fsync each commit so it survives power loss.")]
         public bool Sync { get; init; }
@@ -76,28 +80,53 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         {
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Limit is < 0) return ValidationResult.Error($"--limit must be 0 or more; got {Limit}.");
-            if (Resize is not null)
+            if (MaxSide is < 1 or > ImageShape.MaxSide) return ValidationResult.Error($"--max-side must be 1 to {ImageShape.MaxSide}; got {MaxSide}.");
+            try
             {
-                try { ImageShape.ParseSize(Resize); }
-                catch (FormatException e) { return ValidationResult.Error(e.Message); }
+                if (Resize is not null) ImageShape.ParseSize(Resize);
+                ParseEncode(Encode);
             }
+            catch (FormatException e) { return ValidationResult.Error(e.Message); }
             return ValidationResult.Success();
         }
     }
 
+    /// <summary>"keep", "raw", "png", "jpeg" or "jpeg:QUALITY".</summary>
+    /// <exception cref="FormatException">Anything else.</exception>
+    internal static (EncodeAs Encode, int Quality) ParseEncode(string text)
+    {
+        string[] parts = text.Trim().ToLowerInvariant().Split(':');
+        var encode = parts[0] switch
+        {
+            "keep" => EncodeAs.Keep,
+            "raw" => EncodeAs.Raw,
+            "png" => EncodeAs.Png,
+            "jpeg" or "jpg" => EncodeAs.Jpeg,
+            _ => throw new FormatException($"--encode takes keep, raw, png or jpeg[:QUALITY]; got '{text}'."),
+        };
+        int quality = 90;
+        if (parts.Length > 2 || parts.Length == 2 && (encode != EncodeAs.Jpeg || !int.TryParse(parts[1], out quality) || quality is < 1 or > 100))
+            throw new FormatException($"--encode takes keep, raw, png or jpeg[:QUALITY] with QUALITY 1 to 100; got '{text}'.");
+        return (encode, quality);
+    }
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var (encode, quality) = ParseEncode(settings.Encode);
         var sourceOptions = new SourceOptions
         {
             Limit = settings.Limit,
             Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize),
+            MaxSide = settings.MaxSide,
+            Encode = encode,
+            JpegQuality = quality,
             OnError = settings.OnError,
             Split = settings.Split,
             StrictLabels = !settings.LenientLabels,
             Seed = settings.Seed,
         };
         using var source = ImageSources.Open(settings.Source, sourceOptions);
-        var storeOptions = new StoreOptions { Format = settings.Format, SyncWrites = settings.Sync, Encoding = settings.Encoding };
+        var storeOptions = new StoreOptions { Format = settings.Format, SyncWrites = settings.Sync };
         using var store = Stores.Registry.Open(settings.Store, storeOptions);
         long before = store.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using ImageStash.Cli.Internal;
-using ImageStash.Loading;
 using Spectre.Console;
+using ImageStash.Loading;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Commands;
@@ -22,50 +22,88 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         public int Epochs { get; init; } = 3;
 
         [CommandOption("--shuffle")]
-        [Description("Visit images in a new random order each epoch (else id order).")]
+        [Description("Visit images in a new random order each epoch (else id order; always shuffled with --size).")]
         public bool Shuffle { get; init; }
 
+        [CommandOption("--size <N>")]
+        [Description("Decode every image and crop it to NxN RGB (the photo pipeline: encoded images, any sizes).")]
+        public int? Size { get; init; }
+
+        [CommandOption("--crop <CROP>")]
+        [Description("With --size: random (RandomResizedCrop and a random flip, for training) or center (shorter side resized, centre crop, for evaluation).")]
+        [DefaultValue("random")]
+        public string Crop { get; init; } = "random";
+
+        [CommandOption("--float")]
+        [Description("Hand out normalised float32 NxCxHxW (ImageNet mean and std) instead of uint8 NxHxWxC.")]
+        public bool Float { get; init; }
+
         [CommandOption("--workers <N>")]
-        [Description("Batches read ahead in parallel (default: processors).")]
+        [Description("Threads that read and decode (default: processors; 0: on the calling thread).")]
         public int? Workers { get; init; }
 
+        [CommandOption("--prefetch <N>")]
+        [Description("Batches prepared ahead.")]
+        [DefaultValue(2)]
+        public int Prefetch { get; init; } = 2;
+
         [CommandOption("--augment")]
-        [Description("Apply the CIFAR augmentation: random crop with 4-pixel padding and horizontal flip.")]
+        [Description("Without --size: the CIFAR augmentation, random crop with 4-pixel padding and horizontal flip.")]
         public bool Augment { get; init; }
+
+        [CommandOption("--skip-damaged")]
+        [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
+        public bool SkipDamaged { get; init; }
 
         public override ValidationResult Validate() =>
             Batch < 1 ? ValidationResult.Error($"--batch must be at least 1; got {Batch}.")
             : Epochs < 1 ? ValidationResult.Error($"--epochs must be at least 1; got {Epochs}.")
             : Workers is < 0 ? ValidationResult.Error($"--workers must be 0 or more; got {Workers}.")
+            : Prefetch < 0 ? ValidationResult.Error($"--prefetch must be 0 or more; got {Prefetch}.")
+            : Size is < 1 or > 4096 ? ValidationResult.Error($"--size must be 1 to 4096; got {Size}.")
+            : Crop is not ("random" or "center") ? ValidationResult.Error($"--crop takes random or center; got '{Crop}'.")
             : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
+        bool random = settings.Crop == "random";
         var options = new LoaderOptions
         {
             BatchSize = settings.Batch,
-            Shuffle = settings.Shuffle,
+            Shuffle = settings.Shuffle || settings.Size is not null && random,
+            Size = settings.Size,
+            Crop = random ? LoaderCrop.Random : LoaderCrop.Center,
+            Output = settings.Float ? LoaderOutput.FloatsChw : LoaderOutput.BytesHwc,
             RandomCropPadding = settings.Augment ? 4 : 0,
-            RandomHorizontalFlip = settings.Augment,
+            RandomHorizontalFlip = settings.Augment || settings.Size is not null && random,
+            Prefetch = settings.Prefetch,
+            SkipDamaged = settings.SkipDamaged,
         };
-        if (settings.Workers is { } workers) options.Prefetch = workers;
+        if (settings.Workers is { } workers) options.Workers = workers;
         using var loader = new ImageLoader(store, options);
-        console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images of {loader.Shape}, {loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(settings.Shuffle ? "shuffled" : "in id order")}, prefetch {options.Prefetch}");
+        string pipeline = settings.Size is null ? "as stored" : $"decoded, {settings.Crop} crop to {settings.Size}×{settings.Size}";
+        console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images, {pipeline}, {(settings.Float ? "float32 N×C×H×W normalised" : "uint8 N×H×W×C")}, " +
+                          $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}");
+        var rates = new List<double>();
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            long images = 0, checksum = 0;
+            long images = 0;
+            double checksum = 0;
             foreach (var batch in loader.NextEpoch())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 images += batch.Count;
-                checksum += batch.Pixels[^1]; // touch the batch as a training step would
+                checksum += settings.Float ? batch.Floats[^1] : batch.Pixels[^1]; // touch the batch as a training step would
             }
             double s = clock.Elapsed.TotalSeconds;
-            console.WriteLine($"epoch {epoch}: {images:N0} images in {s:F3} s — {images / s:N0} images/s, {images * (double)loader.Shape.ByteCount / 1e6 / s:N0} MB/s");
+            rates.Add(images / s);
+            console.WriteLine($"epoch {epoch}: {images:N0} images in {s:F3} s — {images / s:N0} images/s, {images * (double)loader.Shape.ByteCount * (settings.Float ? 4 : 1) / 1e6 / s:N0} MB/s out");
         }
+        rates.Sort();
+        console.WriteLine($"median {rates[rates.Count / 2]:N0} images/s over {settings.Epochs} epoch(s){(loader.Skipped.Count > 0 ? $"; {loader.Skipped.Count} damaged image(s) skipped: {string.Join(", ", loader.Skipped.Take(10))}" : "")}");
         return ImageStashApp.Ok;
     }
 }

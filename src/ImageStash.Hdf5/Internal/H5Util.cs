@@ -108,6 +108,15 @@ internal static unsafe class H5Util
         return values;
     }
 
+    /// <summary>Reads the first <paramref name="count"/> rows of an (N, <paramref name="perRow"/>) dataset, row-major.</summary>
+    public static T[] ReadRows<T>(long dataset, long memType, ulong count, int perRow, string path) where T : unmanaged
+    {
+        var values = new T[count * (ulong)perRow];
+        if (count > 0)
+            fixed (T* p = values) Rows(dataset, memType, 0, count, p, write: false, path);
+        return values;
+    }
+
     /// <summary>
     /// Replaces an attribute with a fixed-length UTF-8 string. Stored inside the object header (checksummed in the
     /// 1.10 format), unlike variable-length strings, which live in the unchecksummed global heap — where a flipped

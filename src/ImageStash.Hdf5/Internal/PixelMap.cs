@@ -3,9 +3,10 @@ using Microsoft.Win32.SafeHandles;
 namespace ImageStash.Hdf5.Internal;
 
 /// <summary>
-/// Where each row of an uncompressed <c>/images</c> dataset sits in the file: one base address (contiguous
-/// layout, as h5py writes by default) or one address per chunk (chunked, as ImageStash writes). With it, pixels
-/// are read with plain positioned reads — no libhdf5 call, no global lock, any number of threads.
+/// Where each row of an uncompressed dataset sits in the file — <c>/images</c> (a row is an image) or the ragged
+/// layout's <c>/payload</c> (a row is a byte): one base address (contiguous layout, as h5py writes by default) or
+/// one address per chunk (chunked, as ImageStash writes). With it, data is read with plain positioned reads — no
+/// libhdf5 call, no global lock, any number of threads.
 /// </summary>
 internal sealed class PixelMap
 {
@@ -34,11 +35,11 @@ internal sealed class PixelMap
     /// the layout needs libhdf5 to read (filters, chunks not spanning whole images, unallocated storage).
     /// Caller holds <see cref="H5.Gate"/>.
     /// </summary>
-    public static unsafe PixelMap? Build(long dataset, ImageShape shape, long rows, string path, PixelMap? previous)
+    public static unsafe PixelMap? Build(long dataset, int rowBytes, long rows, string path, PixelMap? previous)
     {
         // A chunked map only grows (its layout is fixed at creation): ask for the new chunks alone.
-        if (previous is { _rowsPerChunk: > 0 } p && p._rowBytes == shape.ByteCount)
-            return Chunks(dataset, shape, rows, p._rowsPerChunk, p._rank, p);
+        if (previous is { _rowsPerChunk: > 0 } p && p._rowBytes == rowBytes)
+            return Chunks(dataset, rowBytes, rows, p._rowsPerChunk, p._rank, p);
         long dcpl = H5.Check(H5.Dget_create_plist(dataset), "H5Dget_create_plist", path);
         try
         {
@@ -47,21 +48,21 @@ internal sealed class PixelMap
             if (layout == H5.D_CONTIGUOUS)
             {
                 ulong address = H5.Dget_offset(dataset);
-                if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(shape.ByteCount, 0, [0], 0) : null;
-                return new PixelMap(shape.ByteCount, 0, [(long)address], rows);
+                if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(rowBytes, 0, [0], 0) : null;
+                return new PixelMap(rowBytes, 0, [(long)address], rows);
             }
             if (layout != H5.D_CHUNKED) return null;
             var dims = H5Util.Dims(dataset, path);
             var chunk = new ulong[dims.Length];
             fixed (ulong* c = chunk) H5.Check(H5.Pget_chunk(dcpl, chunk.Length, c), "H5Pget_chunk", path);
             for (int i = 1; i < dims.Length; i++) if (chunk[i] != dims[i]) return null;
-            return Chunks(dataset, shape, rows, (long)chunk[0], dims.Length, null);
+            return Chunks(dataset, rowBytes, rows, (long)chunk[0], dims.Length, null);
         }
         finally { H5.Pclose(dcpl); }
     }
 
     /// <summary>Looks up the chunk addresses <paramref name="previous"/> lacks (its last, partial chunk is asked again).</summary>
-    private static unsafe PixelMap? Chunks(long dataset, ImageShape shape, long rows, long perChunk, int rank, PixelMap? previous)
+    private static unsafe PixelMap? Chunks(long dataset, int rowBytes, long rows, long perChunk, int rank, PixelMap? previous)
     {
         long chunks = (rows + perChunk - 1) / perChunk;
         var addresses = previous is null ? new List<long>((int)chunks) : new List<long>(previous._addresses);
@@ -83,15 +84,15 @@ internal sealed class PixelMap
         {
             return null; // libhdf5 older than 1.10.5: read through H5Dread
         }
-        return new PixelMap(shape.ByteCount, perChunk, addresses, rows, rank);
+        return new PixelMap(rowBytes, perChunk, addresses, rows, rank);
     }
 
     /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per run of chunks.</summary>
-    public void Read(SafeFileHandle file, int row, int count, Span<byte> destination, string path)
+    public void Read(SafeFileHandle file, long row, long count, Span<byte> destination, string path)
     {
         foreach (var (offset, first, rows) in Ranges(row, count))
         {
-            var part = destination.Slice((first - row) * _rowBytes, rows * _rowBytes);
+            var part = destination.Slice((int)((first - row) * _rowBytes), (int)(rows * _rowBytes));
             int done = 0;
             while (done < part.Length)
             {
@@ -106,10 +107,10 @@ internal sealed class PixelMap
     /// The file ranges that hold rows [row, row+count), in row order: one per chunk touched, with chunks that follow
     /// each other in the file merged into one range. Enumerated without allocating (reads of single images go here).
     /// </summary>
-    public RangeEnumerator Ranges(int row, int count) => new(this, row, count);
+    public RangeEnumerator Ranges(long row, long count) => new(this, row, count);
 
     /// <summary>Where row <paramref name="row"/> sits and how many rows follow it in the same chunk.</summary>
-    private (long Offset, long RowsLeftInChunk) Locate(int row)
+    private (long Offset, long RowsLeftInChunk) Locate(long row)
     {
         if (_rowsPerChunk == 0) return (_addresses[0] + (long)row * _rowBytes, long.MaxValue);
         long k = row / _rowsPerChunk, within = row % _rowsPerChunk;
@@ -117,9 +118,9 @@ internal sealed class PixelMap
     }
 
     /// <summary>See <see cref="Ranges"/>.</summary>
-    public struct RangeEnumerator(PixelMap map, int row, int count)
+    public struct RangeEnumerator(PixelMap map, long row, long count)
     {
-        public (long Offset, int FirstRow, int Rows) Current { get; private set; }
+        public (long Offset, long FirstRow, long Rows) Current { get; private set; }
 
         public readonly RangeEnumerator GetEnumerator() => this;
 
@@ -127,14 +128,14 @@ internal sealed class PixelMap
         {
             if (count <= 0) return false;
             var (offset, left) = map.Locate(row);
-            var current = (Offset: offset, FirstRow: row, Rows: (int)Math.Min(count, left));
+            var current = (Offset: offset, FirstRow: row, Rows: Math.Min(count, left));
             row += current.Rows;
             count -= current.Rows;
             while (count > 0)
             {
                 (offset, left) = map.Locate(row);
                 if (offset != current.Offset + (long)current.Rows * map._rowBytes) break;
-                int take = (int)Math.Min(count, left);
+                long take = Math.Min(count, left);
                 current.Rows += take;
                 row += take;
                 count -= take;

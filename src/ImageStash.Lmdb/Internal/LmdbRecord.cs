@@ -7,17 +7,20 @@ namespace ImageStash.Lmdb.Internal;
 
 /// <summary>
 /// The key and value layout of one image (docs/formats/lmdb.md). Key: the id as 8 bytes big-endian, so keys sort
-/// by id. Value: a 24-byte little-endian header, the UTF-8 name, then the payload (raw HWC pixels or a PNG).
+/// by id. Value: a 24-byte little-endian header, the UTF-8 name, then the payload (raw HWC pixels or an encoded file).
+/// Version 2 records checksum the payload as stored; version 1 (before encoded images) checksummed decoded pixels,
+/// and its PNG records are still read.
 /// </summary>
 internal static class LmdbRecord
 {
-    public const byte Version = 1;
+    public const byte Version = 2;
+    private const byte FirstVersion = 1;
     public const int HeaderSize = 24;
     public const int KeySize = 8;
 
     // Header fields (struct "<BBBxIIiIHxx" in Python):
     // 0 version u8 | 1 encoding u8 | 2 channels u8 | 3 reserved | 4 height u32 | 8 width u32 | 12 label i32
-    // 16 crc32 of the HWC pixel bytes u32 | 20 name length u16 | 22 reserved u16
+    // 16 crc32 of the payload u32 | 20 name length u16 | 22 reserved u16
 
     public static void WriteKey(Span<byte> key, long id) => BinaryPrimitives.WriteInt64BigEndian(key, id);
 
@@ -26,11 +29,11 @@ internal static class LmdbRecord
     public static int NameLength(string? name) => name is null ? 0 : Math.Min(Encoding.UTF8.GetByteCount(name), ushort.MaxValue);
 
     /// <summary>Writes header and name into <paramref name="value"/>; the payload goes at <c>HeaderSize + nameLength</c>.</summary>
-    public static int WriteHeader(Span<byte> value, ImageHeader header, PixelEncoding encoding, uint crc)
+    public static int WriteHeader(Span<byte> value, ImageHeader header, uint crc)
     {
         var s = header.Shape;
         value[0] = Version;
-        value[1] = (byte)encoding;
+        value[1] = (byte)header.Encoding;
         value[2] = (byte)s.Channels;
         value[3] = 0;
         BinaryPrimitives.WriteUInt32LittleEndian(value[4..], (uint)s.Height);
@@ -54,13 +57,18 @@ internal static class LmdbRecord
     {
         public required ImageShape Shape { get; init; }
         public required int Label { get; init; }
-        public required PixelEncoding Encoding { get; init; }
+        public required ImageEncoding Encoding { get; init; }
+        public required byte Version { get; init; }
         public required uint Crc { get; init; }
         public required ReadOnlySpan<byte> NameBytes { get; init; }
         public required ReadOnlySpan<byte> Payload { get; init; }
 
         public ImageHeader ToHeader(long id) =>
-            new(id, Shape, Label, NameBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(NameBytes));
+            new(id, Shape, Label, NameBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(NameBytes))
+            {
+                Encoding = Encoding,
+                PayloadLength = Payload.Length,
+            };
     }
 
     /// <summary>Parses a value, checking the header is sane; never trusts a length it has not bounded.</summary>
@@ -69,44 +77,67 @@ internal static class LmdbRecord
     {
         if (value.Length < HeaderSize)
             throw StoreChecks.Damaged(path, id, $"value is {value.Length} bytes, shorter than the {HeaderSize}-byte header");
-        if (value[0] != Version)
-            throw StoreChecks.Damaged(path, id, $"record version {value[0]} is not {Version}");
+        if (value[0] is not (Version or FirstVersion))
+            throw StoreChecks.Damaged(path, id, $"record version {value[0]} is not {FirstVersion} or {Version}");
         int channels = value[2];
         uint height = BinaryPrimitives.ReadUInt32LittleEndian(value[4..]);
         uint width = BinaryPrimitives.ReadUInt32LittleEndian(value[8..]);
-        if (value[1] > 1 || channels is not (1 or 3 or 4) || height is < 1 or > ImageShape.MaxSide || width is < 1 or > ImageShape.MaxSide)
+        if (value[0] == FirstVersion && value[1] > 1 || channels is not (1 or 3 or 4) || height is < 1 or > ImageShape.MaxSide || width is < 1 or > ImageShape.MaxSide
+            || (long)height * width > ImageShape.MaxPixels)
             throw StoreChecks.Damaged(path, id, $"header says encoding {value[1]}, {height}×{width}×{channels}");
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(value[20..]);
         if (HeaderSize + nameLength > value.Length)
             throw StoreChecks.Damaged(path, id, $"name length {nameLength} runs past the {value.Length}-byte value");
         var shape = new ImageShape((int)height, (int)width, channels);
-        var encoding = (PixelEncoding)value[1];
+        var encoding = (ImageEncoding)value[1];
         var payload = value[(HeaderSize + nameLength)..];
-        if (encoding == PixelEncoding.Raw && payload.Length != shape.ByteCount)
+        if (encoding == ImageEncoding.Raw && payload.Length != shape.ByteCount)
             throw StoreChecks.Damaged(path, id, $"{payload.Length} pixel bytes for a {shape} image ({shape.ByteCount} expected)");
+        if (payload.IsEmpty) throw StoreChecks.Damaged(path, id, "its payload is empty");
         return new Parsed
         {
             Shape = shape,
             Label = BinaryPrimitives.ReadInt32LittleEndian(value[12..]),
             Encoding = encoding,
+            Version = value[0],
             Crc = BinaryPrimitives.ReadUInt32LittleEndian(value[16..]),
             NameBytes = value.Slice(HeaderSize, nameLength),
             Payload = payload,
         };
     }
 
-    /// <summary>Puts a record's pixels into <paramref name="destination"/> and checks them against the stored CRC32.</summary>
-    public static void DecodePixels(in Parsed record, Span<byte> destination, long id, string path)
+    /// <summary>Copies a record's payload into <paramref name="destination"/> after checking it against the stored CRC-32.</summary>
+    public static void CopyPayload(in Parsed record, Span<byte> destination, long id, string path)
     {
-        var target = destination[..record.Shape.ByteCount];
-        if (record.Encoding == PixelEncoding.Raw) record.Payload.CopyTo(target);
-        else
+        Check(record, id, path);
+        record.Payload.CopyTo(destination);
+    }
+
+    /// <summary>Checks the record's CRC-32: of the payload (version 2, and raw version 1), of the decoded pixels (a version 1 PNG).</summary>
+    public static void Check(in Parsed record, long id, string path)
+    {
+        if (record.Version == FirstVersion && record.Encoding == ImageEncoding.Png)
         {
-            try { ImageStash.Internal.PngCodec.Decode(record.Payload, target, record.Shape.Channels, $"store '{path}' id {id}", record.Shape); }
-            catch (InvalidDataException e) { throw StoreChecks.Damaged(path, id, e.Message); }
+            byte[] pixels = System.Buffers.ArrayPool<byte>.Shared.Rent(record.Shape.Length);
+            try
+            {
+                var codec = ImageStash.Codecs.ImageCodecs.Get(ImageEncoding.Png);
+                var info = codec.ReadInfo(record.Payload);
+                if (info.Width != record.Shape.Width || info.Height != record.Shape.Height)
+                    throw StoreChecks.Damaged(path, id, $"its PNG is {info.Width}×{info.Height}, the record says {record.Shape.Width}×{record.Shape.Height}");
+                codec.Decode(record.Payload, 1, record.Shape.Channels, pixels);
+                Compare(Crc32.HashToUInt32(pixels.AsSpan(0, record.Shape.Length)), record.Crc, "pixel", id, path);
+            }
+            catch (InvalidDataException e) when (!e.Message.StartsWith("store '", StringComparison.Ordinal)) { throw StoreChecks.Damaged(path, id, e.Message); }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(pixels); }
+            return;
         }
-        uint crc = Crc32.HashToUInt32(target);
-        if (crc != record.Crc)
-            throw StoreChecks.Damaged(path, id, $"pixel CRC32 is {crc:x8} but the record says {record.Crc:x8}");
+        Compare(Crc32.HashToUInt32(record.Payload), record.Crc, record.Encoding == ImageEncoding.Raw ? "pixel" : "payload", id, path);
+    }
+
+    private static void Compare(uint actual, uint stored, string what, long id, string path)
+    {
+        if (actual != stored)
+            throw StoreChecks.Damaged(path, id, $"{what} CRC32 is {actual:x8} but the record says {stored:x8}");
     }
 }

@@ -13,7 +13,7 @@ internal static class ReportWriter
         var stores = results.Stores;
         int top = results.Counts.Count > 0 ? results.Counts.Max() : 1;
         md.AppendLine("# ImageStash bench: which store for lots of images?").AppendLine();
-        md.AppendLine($"{results.Source}, {results.Shape} images; median of {results.Repeat} timed run(s) after a warm-up; " +
+        md.AppendLine($"{results.Source}, {results.Images} images; median of {results.Repeat} timed run(s) after a warm-up; " +
                       (results.Sync ? "writes fsync'ed before the clock stops; " : "page cache warm, writes not fsync'ed (`--sync` for durable-write figures); ") +
                       $"store many puts the images in batches of {results.BatchSize:N0}, one commit each, as an import does " +
                       "(the article's code stores all N in one call: `--batch 100000` for that).")

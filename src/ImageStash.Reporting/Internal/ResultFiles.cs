@@ -35,7 +35,8 @@ internal static class ResultFiles
     {
         results.StartedUtc,
         results.Source,
-        Shape = new { results.Shape.Height, results.Shape.Width, results.Shape.Channels },
+        Shape = results.Shape is { } shape ? new { shape.Height, shape.Width, shape.Channels } : null,
+        results.Images,
         results.Repeat,
         results.Sync,
         results.BatchSize,

@@ -62,4 +62,15 @@ public sealed class BenchOptions
     /// <summary>Skip the untimed warm-up run (tests only: figures are then colder).</summary>
     /// <value>The default value is false.</value>
     public bool SkipWarmup { get; set; }
+
+    /// <summary>
+    /// A folder whose disk use the stores' is compared with, prorated per image (the photo folder the images came
+    /// from): each count gets a <see cref="StoreBenchmark.SourceFiles"/> limit row. Null for none.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public string? DiskReference { get; set; }
+
+    /// <summary>How many images <see cref="DiskReference"/> holds (to prorate its size).</summary>
+    /// <value>The default value is 0.</value>
+    public long DiskReferenceImages { get; set; }
 }

@@ -31,6 +31,8 @@ public static class StoreBenchmark
     public const string ReadSequential = "read_sequential";
     /// <summary>Limit: copy the pixels from memory into the reused buffer.</summary>
     public const string Memcpy = "memcpy";
+    /// <summary>Reference: the disk the source's own files take for this many images (<see cref="BenchOptions.DiskReference"/>).</summary>
+    public const string SourceFiles = "source_files";
 
     /// <summary>Runs the experiments on images from <paramref name="source"/>.</summary>
     /// <exception cref="ImageStashException">The source is empty or mixes shapes, a store is unknown, or a store
@@ -49,8 +51,8 @@ public static class StoreBenchmark
             var run = new Runner(registry, options, data, work, progress, cancellationToken,
                 stores.Count * 2 + options.Counts.Count * (3 + stores.Count * 2));
             var rows = run.All(stores);
-            return new BenchResults(WithLimitMultiples(rows, rows), MachineInfo.Current(work), source.Description, data.Shape,
-                options.Repeat, options.Sync, options.BatchSize, started);
+            return new BenchResults(WithLimitMultiples(rows, rows), MachineInfo.Current(work), source.Description, data.FixedShape,
+                options.Repeat, options.Sync, options.BatchSize, started) { Images = data.Summary };
         }
         finally
         {
@@ -105,12 +107,12 @@ public static class StoreBenchmark
             });
             Add(store, StoreSingle, 1, write);
             Step($"{store} {ReadSingle}");
-            var pixels = new byte[data.Shape.ByteCount];
+            var payload = new byte[data.Bytes(1)];
             var read = Time(() =>
             {
                 using var s = Open(store, last!, StoreOpenMode.ReadOnly);
-                var header = s.Read(0, pixels);
-                if (header.Label != data.Labels[0] || !pixels.AsSpan().SequenceEqual(data.Image(0)))
+                var header = s.Read(0, payload);
+                if (header.Label != data.Labels[0] || !payload.AsSpan().SequenceEqual(data.Payload(0)))
                     throw WrongPixels(store, ReadSingle, 1, 0);
             });
             Add(store, ReadSingle, 1, read);
@@ -145,15 +147,18 @@ public static class StoreBenchmark
             var read = Time(() =>
             {
                 using var s = Open(store, last!, StoreOpenMode.ReadOnly);
-                s.ReadMany(ids, data.ReadBuffer.AsSpan(0, count * data.Shape.ByteCount), data.LabelBuffer);
-            }, verify: () => Verify(store, count));
+                data.ReadAll(s, ids, count);
+            }, verify: () =>
+            {
+                if (data.FirstWrong(count) is var wrong and >= 0) throw WrongPixels(store, ReadMany, count, wrong);
+            });
             Add(store, ReadMany, count, read, DiskUsage.Of(last!));
             Delete(last!);
         }
 
         private void Limits(int count)
         {
-            long bytes = (long)count * data.Shape.ByteCount;
+            long bytes = data.Bytes(count);
             string file = Path.Combine(work, $"limit-{count}.bin");
             Step($"{LimitStore} {count}");
             // Deleting the last run's file is setup: truncating 300 MB in place would be charged to the limit.
@@ -182,17 +187,12 @@ public static class StoreBenchmark
             Add(LimitStore, ReadSequential, count, read);
             Add(LimitStore, Memcpy, count, copy);
             File.Delete(file);
-        }
-
-        private void Verify(string store, int count)
-        {
-            int size = data.Shape.ByteCount;
-            var got = data.ReadBuffer.AsSpan(0, count * size);
-            var want = data.Expected.AsSpan(0, count * size);
-            if (got.SequenceEqual(want) && data.LabelBuffer.AsSpan(0, count).SequenceEqual(data.Labels.AsSpan(0, count))) return;
-            for (int i = 0; i < count; i++)
-                if (!got.Slice(i * size, size).SequenceEqual(want.Slice(i * size, size)) || data.LabelBuffer[i] != data.Labels[i])
-                    throw WrongPixels(store, ReadMany, count, i);
+            if (options.DiskReference is { } folder && options.DiskReferenceImages > 0)
+            {
+                var all = DiskUsage.Of(folder);
+                double share = (double)count / options.DiskReferenceImages;
+                Add(LimitStore, SourceFiles, count, [0], new DiskUsage((long)(all.Allocated * share), (long)(all.Apparent * share)));
+            }
         }
 
         private static ImageStashException WrongPixels(string store, string operation, int count, int index) =>
@@ -240,7 +240,7 @@ public static class StoreBenchmark
             Array.Sort(times);
             double median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
             _rows.Add(new BenchRow(store, operation, count, median, times[0], times[^1], times.Length,
-                (long)count * data.Shape.ByteCount, disk.Allocated, disk.Apparent, null));
+                data.Bytes(count), disk.Allocated, disk.Apparent, null));
         }
 
         private void Step(string what)

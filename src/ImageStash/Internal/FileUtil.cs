@@ -97,6 +97,43 @@ internal static class FileUtil
         finally { close(fd); }
     }
 
+    /// <summary>Reads a whole file into <paramref name="buffer"/>, growing it (not pooled) when the file is larger.</summary>
+    /// <returns>The file's length.</returns>
+    public static unsafe int ReadInto(string path, ref byte[] buffer)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            using var handle = File.OpenHandle(path);
+            long size = RandomAccess.GetLength(handle);
+            if (size > Array.MaxLength) throw new InvalidDataException($"'{path}' is {size} bytes, too large for one image.");
+            if (buffer.Length < size) buffer = new byte[Math.Max(size, buffer.Length * 3L / 2)];
+            int got = 0;
+            for (int n; got < size && (n = RandomAccess.Read(handle, buffer.AsSpan(got, (int)size - got), got)) > 0;) got += n;
+            return got;
+        }
+        const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+        int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) throw Error(path);
+        try
+        {
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (buffer.Length >= Array.MaxLength / 2) throw new InvalidDataException($"'{path}' is too large for one image.");
+                    Array.Resize(ref buffer, Math.Max(64 * 1024, buffer.Length * 2));
+                }
+                nint n;
+                fixed (byte* p = buffer) n = read(fd, p + total, buffer.Length - total);
+                if (n < 0) throw Error(path);
+                if (n == 0) return total;
+                total += (int)n;
+            }
+        }
+        finally { close(fd); }
+    }
+
     private static Exception Error(string path)
     {
         int errno = Marshal.GetLastPInvokeError();

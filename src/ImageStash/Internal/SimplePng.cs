@@ -10,7 +10,7 @@ namespace ImageStash.Internal;
 /// decoding checks every chunk CRC and the zlib checksum. BenchmarkDotNet on the project machine, one 32×32 RGB
 /// photo (benchmarks/results/micro): encode on par with SkiaSharp (121 µs against 106 µs, within the error);
 /// decode 2.6× faster (24.5 µs against 63 µs) and allocation-free, which is what the PNG store's reads need.
-/// Other PNGs (palette, 16-bit, interlaced) are left to <see cref="PngCodec"/>'s Skia path.
+/// Other PNGs (palette, 16-bit, interlaced) are left to <see cref="SkiaCodec"/>.
 /// </summary>
 internal static class SimplePng
 {

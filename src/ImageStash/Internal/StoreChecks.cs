@@ -13,6 +13,24 @@ internal static class StoreChecks
             throw new ArgumentException($"Reading {count} images needs {count} labels; the span holds {labels.Length}.", nameof(labels));
     }
 
+    /// <summary>Checks a buffer given to Read holds the record's payload.</summary>
+    public static void CheckPayloadBuffer(ImageHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < header.PayloadLength)
+            throw new ArgumentException($"Image {header.Id} is {Describe(header)} ({header.PayloadLength} bytes); the buffer holds {payload.Length}.", nameof(payload));
+    }
+
+    /// <summary>Checks a record can go into a read-many: raw pixels of the request's shape.</summary>
+    public static void CheckReadManyRecord(string path, ImageShape shape, ImageHeader header)
+    {
+        if (!header.IsRaw) throw ImageStashException.EncodedInReadMany(path, header.Id, header.Encoding);
+        if (header.Shape != shape) throw ImageStashException.MixedShapes(path, shape, header.Shape, header.Id);
+    }
+
+    /// <summary>"32×32×3" for raw pixels, "a 480×640×3 JPEG" for an encoded image.</summary>
+    public static string Describe(ImageHeader header) =>
+        header.IsRaw ? header.Shape.ToString() : $"a {header.Shape} {Encodings.Name(header.Encoding).ToUpperInvariant()}";
+
     /// <summary>
     /// Checks a batch's ids are unique and, unless overwriting, new to the store.
     /// </summary>
@@ -38,11 +56,11 @@ internal static class StoreChecks
         return replaced;
     }
 
-    /// <summary>Checks every image of a batch has the store's fixed shape.</summary>
+    /// <summary>Checks every image of a batch is raw with the store's fixed shape.</summary>
     public static void CheckShapes(ImageBatch batch, ImageShape shape, string path)
     {
         for (int i = 0; i < batch.Count; i++)
-            if (batch[i].Shape != shape) throw ImageStashException.ShapeMismatch(path, shape, batch[i].Shape, batch[i].Id);
+            if (!batch[i].IsRaw || batch[i].Shape != shape) throw ImageStashException.ShapeMismatch(path, shape, Describe(batch[i]), batch[i].Id);
     }
 
     /// <summary>The error for a stored image that fails its checks (CRC, header, decode).</summary>

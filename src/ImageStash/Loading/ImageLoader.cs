@@ -1,16 +1,22 @@
-using System.Buffers;
 using System.Collections.Concurrent;
+using ImageStash.Internal;
 
 namespace ImageStash.Loading;
 
 /// <summary>
 /// Feeds training from any store: batches in a shuffled (or id) order that is a pure function of seed, epoch,
-/// rank and world size — so shards are disjoint and equal, and a saved <see cref="State"/> resumes exactly —
-/// read ahead in the background into a small pool of reused buffers.
+/// rank and world size — so shards are disjoint and equal, and a saved <see cref="State"/> resumes exactly, pixel for
+/// pixel — prepared ahead by a few threads into a small pool of reused buffers.
 /// </summary>
+/// <remarks>
+/// Two pipelines. Without <see cref="LoaderOptions.Size"/>, images go out as stored: raw, one shape (CIFAR), read
+/// with one <see cref="IImageStore.ReadMany"/> per batch, optionally with the CIFAR crop and flip. With it, every
+/// image (raw or encoded, any size) is decoded on the loader's threads straight into a random or centre crop of
+/// Size × Size RGB. Either way the batch comes out as bytes HWC or CHW, or normalised floats CHW.
+/// </remarks>
 /// <example>
 /// <code>
-/// using var loader = new ImageLoader(store, new LoaderOptions { BatchSize = 256, Seed = 1 });
+/// using var loader = new ImageLoader(store, new LoaderOptions { BatchSize = 256, Size = 224, RandomHorizontalFlip = true });
 /// for (int epoch = 0; epoch &lt; 10; epoch++)
 ///     foreach (var batch in loader.NextEpoch()) Train(batch.Pixels, batch.Labels);
 /// </code>
@@ -21,15 +27,19 @@ public sealed class ImageLoader : IDisposable
     private readonly LoaderOptions _options;
     private readonly long[] _ids;
     private readonly ConcurrentBag<LoaderBatch> _free = [];
+    private readonly ConcurrentQueue<long> _skipped = new();
+    private LoaderWorkers<Scratch>? _workers;
+    private Scratch? _callerScratch;
     private LoaderState _state;
     private bool _running;
 
     /// <summary>Creates a loader over the images <paramref name="store"/> holds now.</summary>
-    /// <param name="store">Any store; all its images must have one shape.</param>
-    /// <param name="options">Batching, order, sharding and transforms; null for the defaults.</param>
+    /// <param name="store">Any store. Without <see cref="LoaderOptions.Size"/>, all its images must be raw and of one shape.</param>
+    /// <param name="options">Batching, order, sharding, transforms and output; null for the defaults.</param>
     /// <param name="resume">A state saved from a loader with the same options, to continue where it stopped.</param>
-    /// <exception cref="ArgumentException">The rank is not below the world size, or the state's seed differs.</exception>
-    /// <exception cref="ImageStashException">The store is empty.</exception>
+    /// <exception cref="ArgumentException">The rank is not below the world size, mean/std do not have three values,
+    /// or the state was saved with another seed, batch size or world size.</exception>
+    /// <exception cref="ImageStashException">The store is empty, or holds encoded images and no output size was given.</exception>
     public ImageLoader(IImageStore store, LoaderOptions? options = null, LoaderState? resume = null)
     {
         _store = store;
@@ -39,19 +49,20 @@ public sealed class ImageLoader : IDisposable
         _ids = [.. store.EnumerateIds()];
         if (_ids.Length == 0) throw new ImageStashException($"store '{store.Path}' is empty; import images before loading them.");
         if (!store.TryGetHeader(_ids[0], out var first)) throw ImageStashException.MissingId(store.Path, _ids[0]);
-        Shape = store.FixedShape ?? first.Shape;
-        if (resume is not null && resume.Seed != _options.Seed)
-            throw new ArgumentException($"The saved state was made with seed {resume.Seed}, these options have seed {_options.Seed}; resume with the same options.", nameof(resume));
-        if (resume is { Epoch: < 0 } or { Batch: < 0 })
-            throw new ArgumentException("A saved state has a non-negative epoch and batch.", nameof(resume));
-        _state = resume ?? new LoaderState(0, 0, _options.Seed);
-        long total = (long)_ids.Length;
+        if (_options.Size is { } size) Shape = new ImageShape(size, size, 3);
+        else if (!first.IsRaw)
+            throw new ImageStashException($"store '{store.Path}' holds encoded images (image {first.Id} is {Encodings.Name(first.Encoding)}); give the loader an output size (LoaderOptions.Size, --size 224) to decode and crop them.", ImageStashError.DoesNotFit);
+        else Shape = store.FixedShape ?? first.Shape;
+        if (_options.Output == LoaderOutput.FloatsChw && (_options.Mean.Count != Shape.Channels || _options.Std.Count != Shape.Channels))
+            throw new ArgumentException($"Normalising {Shape.Channels}-channel images needs {Shape.Channels} means and stds; got {_options.Mean.Count} and {_options.Std.Count}.", nameof(options));
+        _state = Resumed(resume) ?? new LoaderState(0, 0, _options.Seed, _options.BatchSize, _options.WorldSize);
+        long total = _ids.Length;
         int w = _options.WorldSize;
         ImagesPerEpoch = _options.DropLast ? total / w : (total + w - 1) / w;
         BatchesPerEpoch = _options.DropLast ? ImagesPerEpoch / _options.BatchSize : (ImagesPerEpoch + _options.BatchSize - 1) / _options.BatchSize;
     }
 
-    /// <summary>The shape of every image.</summary>
+    /// <summary>The shape of every image handed out (height × width × channels, whatever the layout).</summary>
     public ImageShape Shape { get; }
 
     /// <summary>Images this rank sees per epoch.</summary>
@@ -63,11 +74,15 @@ public sealed class ImageLoader : IDisposable
     /// <summary>Where the loader is: after a batch is handed out, the next one; after an epoch, the next epoch's start.</summary>
     public LoaderState State => _state;
 
+    /// <summary>Ids left out as damaged so far (<see cref="LoaderOptions.SkipDamaged"/>), in the order they were met.</summary>
+    public IReadOnlyCollection<long> Skipped => _skipped;
+
     /// <summary>
     /// The remaining batches of the current epoch (all of them, unless resumed mid-epoch); when they are all
     /// handed out the state moves to the next epoch. A batch is valid until the next one is requested.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another epoch of this loader is being enumerated.</exception>
+    /// <exception cref="InvalidDataException">An image is damaged (and <see cref="LoaderOptions.SkipDamaged"/> is off); the message names the store and id.</exception>
     public IEnumerable<LoaderBatch> NextEpoch()
     {
         if (_running) throw new InvalidOperationException("Finish (or dispose) the current epoch's enumeration before starting another.");
@@ -82,7 +97,7 @@ public sealed class ImageLoader : IDisposable
         for (int i = 0; i < n; i++) order[i] = i;
         if (_options.Shuffle)
         {
-            var rng = new Random(MixSeed(_options.Seed, epoch, 0x5EED));
+            var rng = new Random((int)(LoaderRandom.Mix(_options.Seed, epoch, 0x5EED) & 0x7FFFFFFF));
             for (int i = n - 1; i > 0; i--)
             {
                 int j = rng.Next(i + 1);
@@ -96,82 +111,189 @@ public sealed class ImageLoader : IDisposable
         return shard;
     }
 
-    /// <summary>Lets go of the pooled buffers.</summary>
-    public void Dispose() => _free.Clear();
+    /// <summary>Stops the loader's threads and lets go of the pooled buffers.</summary>
+    public void Dispose()
+    {
+        _workers?.Dispose();
+        _workers = null;
+        _free.Clear();
+    }
+
+    private LoaderState? Resumed(LoaderState? resume)
+    {
+        if (resume is null) return null;
+        if (resume.Seed != _options.Seed)
+            throw new ArgumentException($"The saved state was made with seed {resume.Seed}, these options have seed {_options.Seed}; resume with the same options.", nameof(resume));
+        if (resume.BatchSize != 0 && resume.BatchSize != _options.BatchSize)
+            throw new ArgumentException($"The saved state counts batches of {resume.BatchSize}, these options make batches of {_options.BatchSize}; resume with the same batch size, or its position would skip or repeat images.", nameof(resume));
+        if (resume.WorldSize != 0 && resume.WorldSize != _options.WorldSize)
+            throw new ArgumentException($"The saved state was made by one of {resume.WorldSize} ranks, these options have {_options.WorldSize}; a store's loader resumes only with the same world size (shards resume elastically).", nameof(resume));
+        if (resume is { Epoch: < 0 } or { Batch: < 0 })
+            throw new ArgumentException("A saved state has a non-negative epoch and batch.", nameof(resume));
+        return resume with { BatchSize = _options.BatchSize, WorldSize = _options.WorldSize };
+    }
 
     private IEnumerable<LoaderBatch> Run()
     {
         _running = true;
         int epoch = _state.Epoch;
         var shard = EpochOrder(epoch);
-        var inFlight = new Queue<Task<LoaderBatch>>();
+        var inFlight = new Queue<LoaderBatch>();
         long scheduled = _state.Batch;
         LoaderBatch? previous = null;
         try
         {
             while (true)
             {
-                while (inFlight.Count < Math.Max(1, _options.Prefetch) && scheduled < BatchesPerEpoch)
-                {
-                    long b = scheduled++;
-                    inFlight.Enqueue(_options.Prefetch == 0 ? Task.FromResult(Load(shard, epoch, b)) : Task.Run(() => Load(shard, epoch, b)));
-                }
+                while (inFlight.Count < 1 + _options.Prefetch && scheduled < BatchesPerEpoch)
+                    inFlight.Enqueue(Schedule(shard, epoch, scheduled++));
                 if (inFlight.Count == 0) break;
-                var batch = inFlight.Dequeue().GetAwaiter().GetResult();
+                var batch = inFlight.Dequeue();
+                Finish(batch);
                 if (previous is not null) _free.Add(previous);
                 previous = batch;
                 _state = _state with { Batch = batch.Index + 1 };
                 yield return batch;
             }
-            _state = new LoaderState(epoch + 1, 0, _options.Seed);
+            _state = _state with { Epoch = epoch + 1, Batch = 0 };
         }
         finally
         {
             foreach (var pending in inFlight)
             {
-                try { _free.Add(pending.GetAwaiter().GetResult()); }
-                catch (Exception) { /* the consumer stopped early; a failed read-ahead is not its concern */ }
+                pending.Done.Wait(); // the consumer stopped early; a failed read-ahead is not its concern
+                _free.Add(pending);
             }
             if (previous is not null) _free.Add(previous);
             _running = false;
         }
     }
 
-    private LoaderBatch Load(long[] shard, int epoch, long index)
+    /// <summary>Takes a free batch, fills in which images it holds, and hands it to the threads.</summary>
+    private LoaderBatch Schedule(long[] shard, int epoch, long index)
     {
-        if (!_free.TryTake(out var batch)) batch = new LoaderBatch(Shape, _options.BatchSize);
+        if (!_free.TryTake(out var batch)) batch = new LoaderBatch(Shape, _options.BatchSize, _options.Output);
         long start = index * _options.BatchSize;
         int count = (int)Math.Min(_options.BatchSize, shard.Length - start);
         shard.AsSpan((int)start, count).CopyTo(batch.IdBuffer);
         batch.Count = count;
         batch.Epoch = epoch;
         batch.Index = index;
-        _store.ReadMany(batch.IdBuffer.AsSpan(0, count), batch.PixelBuffer, batch.LabelBuffer);
-        if (_options.RandomCropPadding > 0 || _options.RandomHorizontalFlip) Augment(batch, epoch, start);
+        batch.Start = start;
+        batch.Skipped = 0;
+        Array.Clear(batch.Damaged, 0, count);
+        // A photo batch is one unit per image; a stored-shape batch is one read-many.
+        int units = _options.Size is null ? 1 : count;
+        if (_options.Workers == 0 || _options.Prefetch == 0)
+            LoaderWorkers<Scratch>.RunHere(batch, units, _callerScratch ??= new Scratch(_options), Work);
+        else
+            (_workers ??= new LoaderWorkers<Scratch>(_options.Workers, () => new Scratch(_options), Work)).Submit(batch, units);
         return batch;
     }
 
-    /// <summary>Random crop and flip, drawn per image from (seed, epoch, position), so they repeat exactly on resume.</summary>
-    private void Augment(LoaderBatch batch, int epoch, long start)
+    /// <summary>Waits for a batch, rethrows its failure, and closes the gaps its skipped images left.</summary>
+    private void Finish(LoaderBatch batch)
     {
-        int size = Shape.ByteCount, pad = _options.RandomCropPadding;
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(size);
+        batch.Done.Wait();
+        if (batch.Failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        if (!_options.SkipDamaged) return;
+        int kept = 0;
+        long size = Shape.ByteCount;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.Damaged[i])
+            {
+                _skipped.Enqueue(batch.IdBuffer[i]);
+                continue;
+            }
+            if (kept != i)
+            {
+                batch.IdBuffer[kept] = batch.IdBuffer[i];
+                batch.LabelBuffer[kept] = batch.LabelBuffer[i];
+                Move(batch.PixelBuffer, i, kept, size);
+                if (batch.ChwBuffer is { } chw) Move(chw, i, kept, size);
+                if (batch.FloatBuffer is { } floats) Array.Copy(floats, i * size, floats, kept * size, size);
+            }
+            kept++;
+        }
+        batch.Skipped = batch.Count - kept;
+        batch.Count = kept;
+    }
+
+    private static void Move(byte[] buffer, int from, int to, long size) => Array.Copy(buffer, from * size, buffer, to * size, size);
+
+    /// <summary>One unit of a batch, on a loader thread.</summary>
+    private void Work(LoaderBatch batch, int unit, Scratch scratch)
+    {
+        long size = Shape.ByteCount;
+        if (_options.Size is null)
+        {
+            try { _store.ReadMany(batch.IdBuffer.AsSpan(0, batch.Count), batch.PixelBuffer.AsSpan(0, (int)(batch.Count * size)), batch.LabelBuffer); }
+            catch (InvalidDataException) when (_options.SkipDamaged) { ReadOneByOne(batch); }
+            if (_options.RandomCropPadding > 0 || _options.RandomHorizontalFlip) Augment(batch, scratch);
+            for (int i = 0; i < batch.Count; i++) ToOutput(batch, i, batch.PixelBuffer.AsSpan((int)(i * size), (int)size));
+            return;
+        }
+        int index = unit;
+        var hwc = _options.Output == LoaderOutput.BytesHwc ? batch.PixelBuffer.AsSpan((int)(index * size), (int)size) : scratch.Hwc;
         try
         {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var image = batch.PixelBuffer.AsSpan(i * size, size);
-                ulong bits = Mix(_options.Seed, epoch, start + i);
-                if (pad > 0)
-                {
-                    int dy = (int)(bits % (ulong)(2 * pad + 1)) - pad;
-                    int dx = (int)(bits / 97 % (ulong)(2 * pad + 1)) - pad;
-                    Shift(image, scratch.AsSpan(0, size), dy, dx);
-                }
-                if (_options.RandomHorizontalFlip && (bits >> 40 & 1) == 1) FlipHorizontal(image);
-            }
+            batch.LabelBuffer[index] = scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, batch.Start + index, hwc);
         }
-        finally { ArrayPool<byte>.Shared.Return(scratch); }
+        catch (Exception e) when (_options.SkipDamaged && e is InvalidDataException or ImageStashException { Error: ImageStashError.DoesNotFit })
+        {
+            batch.Damaged[index] = true;
+            return;
+        }
+        ToOutput(batch, index, hwc);
+    }
+
+    /// <summary>A read-many met a damaged image: read each image alone to find which ones to leave out.</summary>
+    private void ReadOneByOne(LoaderBatch batch)
+    {
+        int size = Shape.Length;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            try { batch.LabelBuffer[i] = _store.Read(batch.IdBuffer[i], batch.PixelBuffer.AsSpan(i * size, size)).Label; }
+            catch (InvalidDataException) { batch.Damaged[i] = true; }
+        }
+    }
+
+    /// <summary>Writes image <paramref name="index"/>'s HWC pixels in the output layout (nothing to do for HWC bytes).</summary>
+    private void ToOutput(LoaderBatch batch, int index, ReadOnlySpan<byte> hwc)
+    {
+        int plane = Shape.Height * Shape.Width, channels = Shape.Channels;
+        int size = plane * channels;
+        switch (_options.Output)
+        {
+            case LoaderOutput.BytesChw:
+                Layouts.HwcToChw(hwc, batch.ChwBuffer.AsSpan(index * size, size), plane, channels);
+                break;
+            case LoaderOutput.FloatsChw:
+                Span<float> mean = stackalloc float[channels], std = stackalloc float[channels];
+                for (int k = 0; k < channels; k++) (mean[k], std[k]) = (_options.Mean[k], _options.Std[k]);
+                Layouts.HwcToFloats(hwc, batch.FloatBuffer.AsSpan(index * size, size), plane, channels, mean, std);
+                break;
+        }
+    }
+
+    /// <summary>CIFAR's random crop and flip, drawn per image from (seed, epoch, position), so they repeat exactly on resume.</summary>
+    private void Augment(LoaderBatch batch, Scratch scratch)
+    {
+        int size = Shape.Length, pad = _options.RandomCropPadding;
+        var copy = scratch.Stored(size);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var image = batch.PixelBuffer.AsSpan(i * size, size);
+            ulong bits = LoaderRandom.Mix(_options.Seed, batch.Epoch, batch.Start + i);
+            if (pad > 0)
+            {
+                int dy = (int)(bits % (ulong)(2 * pad + 1)) - pad;
+                int dx = (int)(bits / 97 % (ulong)(2 * pad + 1)) - pad;
+                Shift(image, copy, dy, dx);
+            }
+            if (_options.RandomHorizontalFlip && (bits >> 40 & 1) == 1) FlipHorizontal(image);
+        }
     }
 
     /// <summary>The crop of a zero-padded image: output(y, x) = input(y + dy, x + dx), zero outside.</summary>
@@ -201,14 +323,17 @@ public sealed class ImageLoader : IDisposable
         }
     }
 
-    private static int MixSeed(int seed, int epoch, int salt) => (int)(Mix(seed, epoch, salt) & 0x7FFFFFFF);
-
-    private static ulong Mix(int seed, int epoch, long position)
+    /// <summary>What one loader thread keeps between images.</summary>
+    private sealed class Scratch(LoaderOptions options)
     {
-        // SplitMix64 of the three inputs: nearby epochs and positions get unrelated values.
-        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL ^ (ulong)position * 0x94D049BB133111EBUL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        private byte[] _stored = [];
+        private byte[] _hwc = [];
+
+        public PhotoPipeline? Photos { get; } = options.Size is null ? null : new PhotoPipeline(options);
+
+        /// <summary>The photo pipeline's HWC output before it is turned into CHW or floats.</summary>
+        public Span<byte> Hwc => _hwc.Length > 0 ? _hwc : _hwc = new byte[(long)options.Size!.Value * options.Size.Value * 3];
+
+        public Span<byte> Stored(int size) => (_stored.Length >= size ? _stored : _stored = new byte[size]).AsSpan(0, size);
     }
 }

@@ -7,4 +7,6 @@ namespace ImageStash.Loading;
 /// <param name="Epoch">The epoch in progress (0-based).</param>
 /// <param name="Batch">The next batch to hand out within that epoch.</param>
 /// <param name="Seed">The seed the order was derived from; resuming with another seed is refused.</param>
-public sealed record LoaderState(int Epoch, long Batch, int Seed);
+/// <param name="BatchSize">The batch size the position counts in; resuming with another is refused (0: not recorded, by an older version).</param>
+/// <param name="WorldSize">How many ranks shared the epoch; resuming with another is refused (0: not recorded).</param>
+public sealed record LoaderState(int Epoch, long Batch, int Seed, int BatchSize = 0, int WorldSize = 0);

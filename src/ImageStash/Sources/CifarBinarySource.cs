@@ -1,3 +1,4 @@
+using ImageStash.Internal;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
@@ -72,12 +73,12 @@ public sealed class CifarBinarySource : IImageSource
 
         IEnumerable<ImageBatch> Read()
         {
-            using var batch = new ImageBatch(batchSize * Shape.ByteCount);
+            using var batch = new ImageBatch(batchSize * Shape.Length);
             var reader = new RecordReader(batch, batchSize, _options);
             var batches = IsArchive(_path) ? reader.FromArchive(_path, names => _classNames = names)
                 : Directory.Exists(_path) ? reader.FromFiles(BatchFiles(FolderOf(_path)))
                 : reader.FromFiles([_path]);
-            foreach (var b in batches) yield return b;
+            foreach (var b in RecordMaker.Apply(batches, _options)) yield return b;
         }
     }
 

@@ -1,16 +1,22 @@
-using System.Buffers;
+using ImageStash.Codecs;
 using ImageStash.Internal;
 
 namespace ImageStash.Sources;
 
 /// <summary>
-/// Reads an "ImageFolder" tree: one subfolder per class holding JPEG/PNG files of any size. The label is the
-/// index of the class folder's name in ordinal order; files are read in ordinal order within a class. Images
-/// are decoded as RGB, in parallel, and resized when <see cref="SourceOptions.Resize"/> is set.
+/// Reads an "ImageFolder" tree: one subfolder per class holding image files (JPEG, PNG, WebP) of any size. The label
+/// is the index of the class folder's name in ordinal order; files are read in ordinal order within a class.
 /// </summary>
+/// <remarks>
+/// By default each file's bytes are kept exactly as they are, and each file is checked by a full decode first, so a
+/// damaged file is caught at import, not in the middle of training. <see cref="SourceOptions.Resize"/>,
+/// <see cref="SourceOptions.MaxSide"/> and <see cref="SourceOptions.Encode"/> store decoded RGB pixels instead (grey
+/// replicated, alpha dropped, EXIF orientation applied), resized or re-encoded as asked. Files are read and decoded
+/// on every core, the next batch while the store writes the last one.
+/// </remarks>
 public sealed class ImageFolderSource : IImageSource
 {
-    private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
+    private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif" };
 
     private readonly string _root;
     private readonly SourceOptions _options;
@@ -29,7 +35,7 @@ public sealed class ImageFolderSource : IImageSource
             foreach (string file in Directory.GetFiles(Path.Combine(root, ClassNames[label])).Order(StringComparer.Ordinal))
                 if (Extensions.Contains(Path.GetExtension(file))) _files.Add((file, label));
         if (_files.Count == 0)
-            throw ImageStashException.BadSource(root, "no images found; expected one subfolder per class holding .png/.jpg files.");
+            throw ImageStashException.BadSource(root, "no images found; expected one subfolder per class holding .jpg/.png/.webp files.");
     }
 
     /// <inheritdoc />
@@ -45,80 +51,140 @@ public sealed class ImageFolderSource : IImageSource
     public IReadOnlyList<string> Skipped => _skipped;
 
     /// <inheritdoc />
+    /// <remarks>A yielded batch stays valid until the batch after the next is asked for.</remarks>
     public IEnumerable<ImageBatch> ReadBatches(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var batch = new ImageBatch();
-        var decoded = new (byte[]? Pixels, ImageShape Shape, string? Error)[batchSize];
-        long nextId = 0;
-        long limit = Count ?? _files.Count;
+        return Read(batchSize);
+    }
+
+    private IEnumerable<ImageBatch> Read(int batchSize)
+    {
+        using var first = new ImageBatch();
+        using var second = new ImageBatch();
+        // Two sets of per-file buffers, reused: the files of one chunk are read while the other's batch is stored.
+        var stages = new[] { new Stage(batchSize), new Stage(batchSize) };
+        long limit = Count ?? _files.Count, nextId = 0;
         int position = 0;
-        while (nextId < limit && position < _files.Count)
-        {
-            int take = Math.Min(batchSize, _files.Count - position);
-            var chunk = _files.GetRange(position, take);
-            position += take;
-            ParallelWork.For(take, i => decoded[i] = DecodeOne(chunk[i].File));
-            batch.Clear();
-            for (int i = 0; i < take; i++)
-            {
-                var (pixels, shape, error) = decoded[i];
-                if (error is not null)
-                {
-                    if (_options.OnError == SourceErrorMode.Fail)
-                    {
-                        ReturnAll(decoded, take);
-                        throw new InvalidDataException($"{error}; fix or remove the file, or pass --on-error skip.");
-                    }
-                    _skipped.Add(error);
-                    continue;
-                }
-                if (nextId < limit)
-                    batch.Add(new ImageHeader(nextId++, shape, chunk[i].Label, Path.GetRelativePath(_root, chunk[i].File)), pixels.AsSpan(0, shape.ByteCount));
-            }
-            ReturnAll(decoded, take);
-            if (batch.Count > 0) yield return batch;
-        }
-    }
-
-    /// <summary>Nothing to release.</summary>
-    public void Dispose() { }
-
-    private static void ReturnAll((byte[]? Pixels, ImageShape, string?)[] decoded, int count)
-    {
-        for (int i = 0; i < count; i++)
-            if (decoded[i].Pixels is { } p) { ArrayPool<byte>.Shared.Return(p); decoded[i].Pixels = null; }
-    }
-
-    private (byte[]? Pixels, ImageShape Shape, string? Error) DecodeOne(string file)
-    {
-        byte[]? encoded = null;
-        byte[]? pixels = null;
-        string what = $"'{file}'";
+        Task<Stage>? pending = Start(stages[0], ref position);
         try
         {
-            encoded = FileUtil.ReadPooled(file, out int length);
-            var bytes = encoded.AsSpan(0, length);
-            if (_options.Resize is { } target)
+            for (int round = 0; pending is not null; round++)
             {
-                var shape = new ImageShape(target.Height, target.Width, 3);
-                pixels = ArrayPool<byte>.Shared.Rent(shape.ByteCount);
-                PngCodec.DecodeResized(bytes, pixels, shape, what);
-                return (pixels, shape, null);
+                var stage = pending.GetAwaiter().GetResult();
+                pending = null;
+                long usable = stage.Results.Take(stage.Count).Count(p => p.Error is null);
+                // Decode the next files while the caller stores these, unless these already reach the limit.
+                if (nextId + usable < limit) pending = Start(stages[(round + 1) % 2], ref position);
+                var batch = round % 2 == 0 ? first : second;
+                batch.Clear();
+                try
+                {
+                    for (int i = 0; i < stage.Count; i++)
+                    {
+                        var p = stage.Results[i];
+                        if (p.Error is not null)
+                        {
+                            if (_options.OnError == SourceErrorMode.Fail)
+                                throw new InvalidDataException($"{p.Error}; fix or remove the file, or pass --on-error skip.");
+                            _skipped.Add(p.Error);
+                            continue;
+                        }
+                        if (nextId < limit) batch.Add(p.Header with { Id = nextId++ }, p.Made is { } made ? made.Payload : stage.Files[i].AsSpan(0, (int)p.Header.PayloadLength));
+                    }
+                }
+                finally { stage.Release(); }
+                if (batch.Count > 0) yield return batch;
             }
-            var (w, h) = PngCodec.ReadSize(bytes, what);
-            pixels = ArrayPool<byte>.Shared.Rent(h * w * 3);
-            var decodedShape = PngCodec.Decode(bytes, pixels, 3, what);
-            return (pixels, decodedShape, null);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            if (pixels is not null) ArrayPool<byte>.Shared.Return(pixels);
-            return (null, default, e is InvalidDataException ? e.Message : $"{what}: {e.Message}");
         }
         finally
         {
-            if (encoded is not null) ArrayPool<byte>.Shared.Return(encoded);
+            if (pending is not null)
+                try { pending.GetAwaiter().GetResult().Release(); } catch (Exception) { /* the caller stopped early */ }
         }
+    }
+
+    /// <summary>Starts reading and checking the next files into <paramref name="stage"/> on every core; null when none are left.</summary>
+    private Task<Stage>? Start(Stage stage, ref int position)
+    {
+        int take = Math.Min(stage.Files.Length, _files.Count - position);
+        if (take <= 0) return null;
+        int from = position;
+        position += take;
+        stage.Count = take;
+        return Task.Run(() =>
+        {
+            ParallelWork.For(take, i => stage.Results[i] = Prepare(_files[from + i].File, _files[from + i].Label, ref stage.Files[i]));
+            return stage;
+        });
+    }
+
+    /// <summary>
+    /// One chunk's files: each file's bytes in its own buffer (grown as needed, kept for the next chunk), and what was
+    /// made of it: a header for bytes kept as they are, or a record made anew (pooled, released after the batch).
+    /// </summary>
+    private sealed class Stage(int size)
+    {
+        public readonly byte[][] Files = Enumerable.Range(0, size).Select(_ => Array.Empty<byte>()).ToArray();
+        public readonly Prepared[] Results = new Prepared[size];
+        public int Count;
+
+        public void Release()
+        {
+            for (int i = 0; i < Count; i++)
+                if (Results[i].Made is { } made) RecordMaker.Release(made);
+            Array.Clear(Results, 0, Count);
+        }
+    }
+
+    /// <param name="Header">The record's header (its payload length set).</param>
+    /// <param name="Made">The record, when it is not the file's bytes.</param>
+    /// <param name="Error">Why the file cannot be imported, or null.</param>
+    private readonly record struct Prepared(ImageHeader Header, RecordMaker.Made? Made, string? Error);
+
+    [ThreadStatic] private static byte[]? _pixels;
+
+    /// <summary>Nothing to release: files are opened and closed while reading.</summary>
+    public void Dispose() { }
+    /// <summary>Reads one file into <paramref name="buffer"/>, checks that it decodes, and makes its record.</summary>
+    private Prepared Prepare(string file, int label, ref byte[] buffer)
+    {
+        string what = $"'{file}'";
+        try
+        {
+            int length = FileUtil.ReadInto(file, ref buffer);
+            var bytes = buffer.AsSpan(0, length);
+            var codec = ImageCodecs.Detect(bytes)
+                ?? throw new InvalidDataException($"not an image ImageStash reads ({string.Join(", ", ImageCodecs.All.Select(c => c.Encoding))}); it is another kind of file or damaged");
+            var info = codec.ReadInfo(bytes);
+            var header = new ImageHeader(0, info.Shape, label, Path.GetRelativePath(_root, file)) { Encoding = codec.Encoding, PayloadLength = length };
+            if (RecordMaker.KeepsBytes(info.Shape, _options))
+            {
+                if (_options.Check != DecodeCheck.None)
+                {
+                    int scale = _options.Check == DecodeCheck.Full ? 1 : codec.Scales.Max();
+                    var (w, h) = info.ScaledSize(scale);
+                    codec.Decode(bytes, scale, 3, Scratch((long)w * h * 3));
+                }
+                return new Prepared(header, null, null);
+            }
+            // Resized or re-encoded: decoded whole and upright, which checks it too.
+            var rgb = info.Shape.WithChannels(3);
+            var pixels = Scratch(rgb.ByteCount);
+            ImageCodecs.Decode(bytes, codec.Encoding, 3, pixels);
+            var made = RecordMaker.FromPixels(pixels[..rgb.Length], header with { Shape = rgb }, codec.Encoding, _options, Resampler.ForThisThread);
+            return new Prepared(made.Header, made, null);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return new Prepared(default, null, e is InvalidDataException ? $"{what}: {e.Message.TrimEnd('.')}" : e.Message.TrimEnd('.'));
+        }
+    }
+
+    /// <summary>This thread's decode buffer, at least <paramref name="length"/> bytes.</summary>
+    private static Span<byte> Scratch(long length)
+    {
+        if (_pixels is null || _pixels.Length < length) _pixels = new byte[Math.Max(length, (_pixels?.Length ?? 0) * 3L / 2)];
+        return _pixels;
     }
 }

@@ -12,9 +12,49 @@ public sealed class SourceOptions
         set => field = value is < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "Limit must be 0 or more.") : value;
     }
 
-    /// <summary>Resize every image to this size (image folders); null keeps each image's own size.</summary>
+    /// <summary>Resize every image to exactly this size (raw pixels of one shape, as the article's stores need); null keeps each image's own size.</summary>
     /// <value>The default value is null.</value>
     public ImageShape? Resize { get; set; }
+
+    /// <summary>Shrink images whose longer side is over this many pixels so that it is this long, keeping the aspect ratio (FFCV's max_resolution); null for no limit.</summary>
+    /// <value>The default value is null.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1 or above <see cref="ImageShape.MaxSide"/>.</exception>
+    public int? MaxSide
+    {
+        get;
+        set => field = value is < 1 or > ImageShape.MaxSide ? throw new ArgumentOutOfRangeException(nameof(value), value, $"The longest side must be 1 to {ImageShape.MaxSide}.") : value;
+    }
+
+    /// <summary>
+    /// What to store for each image. Under <see cref="EncodeAs.Keep"/> an image resized to <see cref="Resize"/> is
+    /// stored as raw pixels, and one shrunk to <see cref="MaxSide"/> is re-encoded in its own format (JPEG stays JPEG,
+    /// others become PNG).
+    /// </summary>
+    /// <value>The default value is <see cref="EncodeAs.Keep"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not defined.</exception>
+    public EncodeAs Encode
+    {
+        get;
+        set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown encoding.");
+    } = EncodeAs.Keep;
+
+    /// <summary>The quality of JPEGs that import writes (<see cref="EncodeAs.Jpeg"/>, or a shrunk JPEG).</summary>
+    /// <value>The default value is 90.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not 1–100.</exception>
+    public int JpegQuality
+    {
+        get;
+        set => field = value is >= 1 and <= 100 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "JPEG quality is 1 to 100.");
+    } = 90;
+
+    /// <summary>How image files are checked before they are stored (ignored where the image is decoded anyway: resized or re-encoded).</summary>
+    /// <value>The default value is <see cref="DecodeCheck.Scaled"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not defined.</exception>
+    public DecodeCheck Check
+    {
+        get;
+        set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown check.");
+    } = DecodeCheck.Scaled;
 
     /// <summary>What to do with an input that cannot be read.</summary>
     /// <value>The default value is <see cref="SourceErrorMode.Fail"/>.</value>

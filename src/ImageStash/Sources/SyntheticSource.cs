@@ -12,6 +12,7 @@ public sealed class SyntheticSource : IImageSource
     private readonly long _count;
     private readonly ImageShape _shape;
     private readonly int _seed;
+    private readonly SourceOptions _options;
 
     /// <summary>Creates a source of <paramref name="count"/> images of <paramref name="shape"/>.</summary>
     public SyntheticSource(long count, ImageShape shape, SourceOptions? options = null)
@@ -21,6 +22,7 @@ public sealed class SyntheticSource : IImageSource
         _count = o.Limit is { } limit ? Math.Min(limit, count) : count;
         _shape = shape;
         _seed = o.Seed;
+        _options = o;
     }
 
     /// <inheritdoc />
@@ -39,14 +41,19 @@ public sealed class SyntheticSource : IImageSource
     public IEnumerable<ImageBatch> ReadBatches(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var batch = new ImageBatch(Math.Min(batchSize, (int)Math.Min(_count, int.MaxValue)) * _shape.ByteCount);
+        return RecordMaker.Apply(Draw(batchSize), _options);
+    }
+
+    private IEnumerable<ImageBatch> Draw(int batchSize)
+    {
+        using var batch = new ImageBatch((int)Math.Min(Math.Min(batchSize, _count) * _shape.ByteCount, 1 << 30));
         for (long start = 0; start < _count; start += batchSize)
         {
             batch.Clear();
             int n = (int)Math.Min(batchSize, _count - start);
             for (int i = 0; i < n; i++)
                 batch.AddUninitialized(new ImageHeader(start + i, _shape, LabelOf(start + i), null));
-            ParallelWork.For(n, i => Draw(batch.GetWritablePixels(i), start + i));
+            ParallelWork.For(n, i => Draw(batch.GetWritablePayload(i), start + i));
             yield return batch;
         }
     }

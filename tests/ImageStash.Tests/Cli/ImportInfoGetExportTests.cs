@@ -1,5 +1,3 @@
-using ImageStash.Internal;
-
 namespace ImageStash.Tests.Cli;
 
 [Collection("Console")]
@@ -29,9 +27,7 @@ public sealed class ImportInfoGetExportTests : IDisposable
         (exit, output, _) = CliRunner.Run("get", store, "1042", "-o", png);
         Assert.Equal(0, exit);
         Assert.Contains($"label {records[1042].Label}", output);
-        var pixels = new byte[32 * 32 * 3];
-        PngCodec.Decode(File.ReadAllBytes(png), pixels, 3, png);
-        Assert.Equal(records[1042].Pixels, pixels);
+        Assert.Equal(records[1042].Pixels, TestImages.Decode(File.ReadAllBytes(png)).Pixels);
 
         string export = _dir.File("exported");
         (exit, _, _) = CliRunner.Run("export", store, export);
@@ -42,8 +38,7 @@ public sealed class ImportInfoGetExportTests : IDisposable
         {
             int id = int.Parse(Path.GetFileNameWithoutExtension(file));
             Assert.Equal(classes[records[id].Label], Path.GetFileName(Path.GetDirectoryName(file)));
-            PngCodec.Decode(File.ReadAllBytes(file), pixels, 3, file);
-            Assert.True(records[id].Pixels.AsSpan().SequenceEqual(pixels), $"exported image {id} differs from its CIFAR record");
+            Assert.True(records[id].Pixels.AsSpan().SequenceEqual(TestImages.Decode(File.ReadAllBytes(file)).Pixels), $"exported image {id} differs from its CIFAR record");
             checkedCount++;
         }
         Assert.Equal(1200, checkedCount);

@@ -15,18 +15,49 @@ public sealed class PythonInteropTests : IDisposable
     private static string ReadStoreScript =>
         Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples/python/read_store.py"));
 
+    /// <summary>What read_store.py saved: every image's decoded pixels back to back, labels, ids, and per image its pixel offset and the SHA-256 of its stored bytes.</summary>
+    private sealed record PythonRead(byte[] Images, long[] Labels, long[] Ids, long[] Offsets, string[] Sha256)
+    {
+        public ReadOnlySpan<byte> Image(int i) => Images.AsSpan((int)Offsets[i], (int)(Offsets[i + 1] - Offsets[i]));
+
+        public void Deconstruct(out byte[] images, out long[] labels, out long[] ids) => (images, labels, ids) = (Images, Labels, Ids);
+    }
+
     /// <summary>Runs read_store.py and returns what it saved, flattened by a second tiny numpy call.</summary>
-    private (byte[] Images, long[] Labels, long[] Ids) ReadWithPython(string store)
+    private PythonRead ReadWithPython(string store)
     {
         string npz = _dir.File("out.npz");
         var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, [ReadStoreScript, store, npz]);
         Assert.True(exit == 0, err);
         string prefix = _dir.File("flat");
         (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c",
-            $"import numpy as np; d=np.load('{npz}'); d['images'].tofile('{prefix}.images'); d['labels'].astype('<i8').tofile('{prefix}.labels'); d['ids'].astype('<i8').tofile('{prefix}.ids')"]);
+            $"import numpy as np; d=np.load('{npz}'); d['pixels'].tofile('{prefix}.images'); d['labels'].astype('<i8').tofile('{prefix}.labels'); " +
+            $"d['ids'].astype('<i8').tofile('{prefix}.ids'); d['offsets'].astype('<i8').tofile('{prefix}.offsets'); open('{prefix}.sha', 'w').write('\\n'.join(d['payload_sha256']))"]);
         Assert.True(exit == 0, err);
         static long[] Longs(string f) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(f)).ToArray();
-        return (File.ReadAllBytes(prefix + ".images"), Longs(prefix + ".labels"), Longs(prefix + ".ids"));
+        return new PythonRead(File.ReadAllBytes(prefix + ".images"), Longs(prefix + ".labels"), Longs(prefix + ".ids"), Longs(prefix + ".offsets"),
+            File.ReadAllText(prefix + ".sha").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores.RecordKinds.StoresAndKinds), MemberType = typeof(Stores.RecordKinds))]
+    public void Python_reads_every_layout_and_record_kind_we_write(string kind, string records)
+    {
+        string path = Stores.StoreKinds.PathFor(kind, _dir.Path);
+        using var batch = Stores.RecordKinds.Make(records);
+        using (var store = Stores.StoreKinds.Create(kind, _dir.Path)) store.Put(batch);
+        var read = ReadWithPython(path);
+        Assert.Equal(Enumerable.Range(0, batch.Count).Select(i => batch[i].Id), read.Ids);
+        Assert.Equal(Enumerable.Range(0, batch.Count).Select(i => (long)batch[i].Label), read.Labels);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var header = batch[i];
+            // Raw payloads are their pixels; encoded ones keep their bytes exactly, and decode with PIL as with ours.
+            string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(batch.GetPayload(i)));
+            Assert.Equal(sha, read.Sha256[i]);
+            var ours = header.IsRaw ? batch.GetPayload(i).ToArray() : TestImages.Decode(batch.GetPayload(i).ToArray(), header.Shape.Channels).Pixels;
+            Assert.True(ours.AsSpan().SequenceEqual(read.Image(i)), $"{kind}/{records}: image {header.Id} ({header.Encoding}, {header.Name}) decodes differently in PIL");
+        }
     }
 
     [Theory]
@@ -48,13 +79,16 @@ public sealed class PythonInteropTests : IDisposable
     }
 
     [Fact]
-    public void Python_reads_an_lmdb_store_with_png_encoding()
+    public void Python_reads_png_encoded_records_of_an_lmdb_store()
     {
         string path = _dir.File("png.lmdb");
-        using var batch = TestData.Batch(20, new ImageShape(10, 12, 4));
-        using (var store = ImageStash.Lmdb.LmdbStore.Provider.Open(path, new StoreOptions { Encoding = PixelEncoding.Png })) store.Put(batch);
+        var shape = new ImageShape(10, 12, 4);
+        using var raw = TestData.Batch(20, shape);
+        using var batch = new ImageBatch();
+        for (int i = 0; i < raw.Count; i++) batch.Add(raw[i] with { Encoding = ImageEncoding.Png }, TestImages.Png(raw.GetPixels(i), shape));
+        using (var store = ImageStash.Lmdb.LmdbStore.Provider.Open(path, new StoreOptions())) store.Put(batch);
         var (images, _, _) = ReadWithPython(path);
-        Assert.Equal(Enumerable.Range(0, 20).SelectMany(i => batch.GetPixels(i).ToArray()), images);
+        Assert.Equal(Enumerable.Range(0, 20).SelectMany(i => raw.GetPixels(i).ToArray()), images);
     }
 
     [Fact]
@@ -109,7 +143,7 @@ public sealed class Hdf5InteropTests : IDisposable
         // appending takes the store's path through libhdf5 for the pixels.
         string path = _dir.File("theirs.h5"), images = _dir.File("images.bin"), labels = _dir.File("labels.bin");
         var first = TestData.Batch(300, new ImageShape(32, 32, 3), seed: 3);
-        File.WriteAllBytes(images, first.AllPixels.ToArray());
+        File.WriteAllBytes(images, first.AllPayloads.ToArray());
         File.WriteAllBytes(labels, [.. Enumerable.Range(0, first.Count).Select(i => (byte)first[i].Label)]);
         var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
             "import h5py, numpy as np",
@@ -127,7 +161,7 @@ public sealed class Hdf5InteropTests : IDisposable
             Assert.Equal(550, store.Count);
             var pixels = new byte[550 * 3072];
             store.ReadMany([.. Enumerable.Range(0, 550).Select(i => (long)i)], pixels, new int[550]);
-            Assert.Equal(first.AllPixels.ToArray().Concat(more.AllPixels.ToArray()), pixels);
+            Assert.Equal(first.AllPayloads.ToArray().Concat(more.AllPayloads.ToArray()), pixels);
         }
         (exit, var output, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
             "import h5py, numpy as np",
@@ -136,7 +170,7 @@ public sealed class Hdf5InteropTests : IDisposable
             $"images.tofile('{images}'); print(images.shape[0], labels.shape[0])")]);
         Assert.True(exit == 0, err);
         Assert.Equal("550 550", output.Trim());
-        Assert.Equal(first.AllPixels.ToArray().Concat(more.AllPixels.ToArray()), File.ReadAllBytes(images));
+        Assert.Equal(first.AllPayloads.ToArray().Concat(more.AllPayloads.ToArray()), File.ReadAllBytes(images));
         first.Dispose();
         more.Dispose();
     }

@@ -45,7 +45,7 @@ public sealed class ImageLoaderTests : IDisposable
                 Assert.Equal((byte)(index * 7), pixels[i * 192]);
                 Assert.Equal(index % 10, labels[i]);
             }
-        Assert.Equal(new LoaderState(1, 0, 3), loader.State);
+        Assert.Equal(new LoaderState(1, 0, 3, BatchSize: 64, WorldSize: 1), loader.State);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class ImageLoaderTests : IDisposable
                 if (++seen > stopAfter) break;
             saved = first.State;
         }
-        Assert.Equal(new LoaderState(0, stopAfter + 1, 11), saved);
+        Assert.Equal(new LoaderState(0, stopAfter + 1, 11, BatchSize: 32, WorldSize: 1), saved);
         string json = System.Text.Json.JsonSerializer.Serialize(saved);
         using var resumed = new ImageLoader(store, options, System.Text.Json.JsonSerializer.Deserialize<LoaderState>(json));
         var rest = Epoch(resumed).Concat(Epoch(resumed)).ToList();

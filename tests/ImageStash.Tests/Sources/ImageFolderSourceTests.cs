@@ -32,16 +32,25 @@ public sealed class ImageFolderSourceTests : IDisposable
     }
 
     [Fact]
-    public void A_png_decodes_to_the_same_pixels_as_the_original()
+    public void A_png_is_kept_as_its_bytes_and_decodes_to_the_original_pixels_with_encode_raw()
     {
         string classDir = Directory.CreateDirectory(_dir.File("a")).FullName;
         var shape = new ImageShape(9, 11, 3);
         using var batch = TestData.Batch(1, shape);
-        File.WriteAllBytes(Path.Combine(classDir, "x.png"), ImageStash.Internal.PngCodec.Encode(batch.GetPixels(0), shape));
-        using var source = new ImageFolderSource(_dir.Path);
-        var read = TestData.Collect(source).Single();
-        Assert.Equal(shape, read.Header.Shape);
-        Assert.Equal(batch.GetPixels(0).ToArray(), read.Pixels);
+        byte[] png = TestImages.Png(batch.GetPixels(0), shape);
+        File.WriteAllBytes(Path.Combine(classDir, "x.png"), png);
+        using (var source = new ImageFolderSource(_dir.Path))
+        {
+            var kept = TestData.Collect(source).Single();
+            Assert.Equal(new ImageHeader(0, shape, 0, "a/x.png") { Encoding = ImageEncoding.Png, PayloadLength = png.Length }, kept.Header);
+            Assert.Equal(png, kept.Pixels);
+        }
+        using (var source = new ImageFolderSource(_dir.Path, new SourceOptions { Encode = EncodeAs.Raw }))
+        {
+            var raw = TestData.Collect(source).Single();
+            Assert.Equal(new ImageHeader(0, shape, 0, "a/x.png") { PayloadLength = shape.ByteCount }, raw.Header);
+            Assert.Equal(batch.GetPixels(0).ToArray(), raw.Pixels);
+        }
     }
 
     private string FolderWithBadFiles()
@@ -72,14 +81,14 @@ public sealed class ImageFolderSourceTests : IDisposable
         Assert.Equal(2, source.Skipped.Count);
         Assert.Contains("1-truncated.jpg", source.Skipped[0]);
         Assert.Contains("2-notanimage.png", source.Skipped[1]);
-        Assert.Contains("not a PNG or JPEG image", source.Skipped[1]);
+        Assert.Contains("not an image ImageStash reads", source.Skipped[1]);
     }
 
     [Fact]
     public void A_png_claiming_100000_by_100000_pixels_is_refused_as_a_bomb()
     {
         string dir = Directory.CreateDirectory(_dir.File("bomb")).FullName;
-        File.WriteAllBytes(Path.Combine(dir, "huge.png"), Internal.PngCodecTests.PngHeaderClaiming(100_000, 100_000));
+        File.WriteAllBytes(Path.Combine(dir, "huge.png"), ImageStash.Tests.Codecs.PngTests.PngHeaderClaiming(100_000, 100_000));
         using var source = new ImageFolderSource(_dir.Path);
         var e = Assert.Throws<InvalidDataException>(() => source.ReadBatches(8).Sum(b => b.Count));
         Assert.Contains("huge.png", e.Message);

@@ -29,7 +29,7 @@ public sealed class SyntheticSourceTests
             meanStep /= p.Length - 3;
             // Neighbouring pixels differ by ~85 on average in uniform noise; photos and these images by far less.
             Assert.InRange(meanStep, 0.5, 20);
-            pngBytes += ImageStash.Internal.PngCodec.Encode(p, shape).Length;
+            pngBytes += TestImages.Png(p, shape).Length;
         }
         // Real 32×32 photos (the CIFAR-format sample) compress to ~63% of raw as PNG; uniform noise to >100%.
         Assert.InRange(pngBytes / (double)(images.Count * shape.ByteCount), 0.3, 0.9);

@@ -62,7 +62,7 @@ public sealed class Hdf5StoreTests : IDisposable
         var pixels = new byte[3500 * shape.ByteCount];
         reopened.ReadMany([.. Enumerable.Range(0, 3500).Select(i => (long)i)], pixels, new int[3500]);
         for (int i = 0; i < 3500; i += 97)
-            Assert.True(all[i].AsSpan().SequenceEqual(pixels.AsSpan(i * shape.ByteCount, shape.ByteCount)), $"row {i}");
+            Assert.True(all[i].AsSpan().SequenceEqual(pixels.AsSpan(i * shape.Length, shape.Length)), $"row {i}");
     }
 
     [Theory]

@@ -179,6 +179,22 @@ public sealed partial class Hdf5Store : IImageStore
     }
 
     /// <inheritdoc />
+    public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
+    {
+        _gate.EnterReadLock();
+        try
+        {
+            if (!TryRow(id, out int row)) throw ImageStashException.MissingId(Path, id);
+            header = Header(row, id, withName: false);
+            if (payload.Length < header.PayloadLength) return false;
+            if (_ragged is not null) ReadPayloadChecked(row, id, payload);
+            else ReadChecked([id], payload, stackalloc int[1], header.Shape.Length);
+            return true;
+        }
+        finally { _gate.ExitReadLock(); }
+    }
+
+    /// <inheritdoc />
     public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;

@@ -20,6 +20,7 @@ public sealed class LmdbStore : IImageStore
     private const string FormatName = "imagestash-lmdb";
     private const int MdbMapResized = -30785;
     private const int MdbMapFull = -30792;
+    private const int MdbBadReaderSlot = -30783;
 
     private readonly LightningEnvironment _env;
     private readonly LightningDatabase _images;
@@ -28,6 +29,8 @@ public sealed class LmdbStore : IImageStore
     private readonly StoreOptions _options;
     // mdb_env_set_mapsize needs every transaction of this process finished: reads hold this shared, a resize exclusive.
     private readonly ReaderWriterLockSlim _mapGate = new(LockRecursionPolicy.SupportsRecursion);
+    // Read transactions between reads, reset (mdb_txn_reset): renewing one costs less than beginning one, and allocates nothing.
+    private readonly System.Collections.Concurrent.ConcurrentBag<LightningTransaction> _idleReaders = [];
     private IReadOnlyList<string> _classNames = [];
 
     /// <summary>Opens LMDB stores: paths ending in .lmdb, or folders holding data.mdb.</summary>
@@ -171,6 +174,18 @@ public sealed class LmdbStore : IImageStore
     }
 
     /// <inheritdoc />
+    public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
+    {
+        using var read = BeginRead();
+        if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
+        var record = LmdbRecord.Parse(value, id, Path);
+        header = new ImageHeader(id, record.Shape, record.Label) { Encoding = record.Encoding, PayloadLength = record.Payload.Length };
+        if (payload.Length < record.Payload.Length) return false;
+        LmdbRecord.CopyPayload(record, payload, id, Path);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;
@@ -221,6 +236,13 @@ public sealed class LmdbStore : IImageStore
     /// <summary>Closes the environment and releases the writer's lock.</summary>
     public void Dispose()
     {
+        // A reset transaction is renewed before it is disposed: LightningDB aborts (frees) only a live one.
+        while (_idleReaders.TryTake(out var idle))
+        {
+            try { idle.Renew(); }
+            catch (LightningException) { }
+            idle.Dispose();
+        }
         _env.Dispose();
         _lock?.Dispose();
         _mapGate.Dispose();
@@ -314,19 +336,49 @@ public sealed class LmdbStore : IImageStore
         finally { _mapGate.ExitWriteLock(); }
     }
 
-    /// <summary>A read transaction holding the map gate shared; adopts a map another process grew.</summary>
+    /// <summary>
+    /// A read transaction holding the map gate shared; adopts a map another process grew. Transactions are reused: a
+    /// finished one is reset and kept, and the next read renews it (mdb_txn_reset / mdb_txn_renew), so reading
+    /// allocates nothing.
+    /// </summary>
     private ReadScope BeginRead()
     {
         _mapGate.EnterReadLock();
         try
         {
-            try { return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), _mapGate); }
+            if (_idleReaders.TryTake(out var tx))
+            {
+                try
+                {
+                    tx.Renew();
+                    return new ReadScope(tx, this);
+                }
+                catch (LightningException e) when (e.StatusCode == MdbMapResized)
+                {
+                    tx.Dispose(); // reset and not renewed: LightningDB frees it with the environment
+                    _mapGate.ExitReadLock();
+                    Resize(0);
+                    _mapGate.EnterReadLock();
+                }
+                catch (LightningException e) when (e.StatusCode == MdbBadReaderSlot)
+                {
+                    // Another environment on the same file in this process closed and cleared this process's reader
+                    // slots (LMDB asks for one environment per file per process): this transaction lost its slot.
+                    tx.Dispose();
+                }
+                catch
+                {
+                    tx.Dispose();
+                    throw;
+                }
+            }
+            try { return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), this); }
             catch (LightningException e) when (e.StatusCode == MdbMapResized)
             {
                 _mapGate.ExitReadLock();
                 Resize(0);
                 _mapGate.EnterReadLock();
-                return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), _mapGate);
+                return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), this);
             }
         }
         catch
@@ -336,14 +388,15 @@ public sealed class LmdbStore : IImageStore
         }
     }
 
-    private readonly struct ReadScope(LightningTransaction tx, ReaderWriterLockSlim gate) : IDisposable
+    private readonly struct ReadScope(LightningTransaction tx, LmdbStore store) : IDisposable
     {
         public LightningTransaction Tx => tx;
 
         public void Dispose()
         {
-            tx.Dispose();
-            gate.ExitReadLock();
+            tx.Reset();
+            store._idleReaders.Add(tx);
+            store._mapGate.ExitReadLock();
         }
     }
 

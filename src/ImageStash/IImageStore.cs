@@ -35,18 +35,38 @@ public interface IImageStore : IDisposable
     /// <summary>The header of image <paramref name="id"/>, if the store holds it.</summary>
     bool TryGetHeader(long id, out ImageHeader header);
 
-    /// <summary>Reads image <paramref name="id"/>'s pixels into <paramref name="pixels"/>.</summary>
-    /// <returns>The image's header; its shape says how many bytes were written.</returns>
+    /// <summary>
+    /// Reads image <paramref name="id"/>'s payload into <paramref name="payload"/>: its raw HWC pixels, or the encoded
+    /// file's bytes exactly as they were stored (decode them with <see cref="Codecs.ImageCodecs"/>).
+    /// </summary>
+    /// <returns>The image's header; its <see cref="ImageHeader.PayloadLength"/> says how many bytes were written.</returns>
     /// <exception cref="ImageStashException">The store has no such id.</exception>
-    /// <exception cref="ArgumentException"><paramref name="pixels"/> is smaller than the image.</exception>
+    /// <exception cref="ArgumentException"><paramref name="payload"/> is smaller than the record.</exception>
     /// <exception cref="InvalidDataException">The stored record is damaged.</exception>
-    ImageHeader Read(long id, Span<byte> pixels);
+    ImageHeader Read(long id, Span<byte> payload);
+
+    /// <summary>
+    /// Reads image <paramref name="id"/>'s payload into <paramref name="payload"/> when it fits, without its name —
+    /// the loader's path, which a store can serve without allocating. Returns false, having read nothing, when the
+    /// buffer is too small: <paramref name="header"/>'s <see cref="ImageHeader.PayloadLength"/> then says how large a
+    /// buffer to pass. The default implementation calls <see cref="TryGetHeader"/> and <see cref="Read"/>.
+    /// </summary>
+    /// <exception cref="ImageStashException">The store has no such id.</exception>
+    /// <exception cref="InvalidDataException">The stored record is damaged.</exception>
+    bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
+    {
+        if (!TryGetHeader(id, out header)) throw ImageStashException.MissingId(Path, id);
+        if (payload.Length < header.PayloadLength) return false;
+        header = Read(id, payload) with { Name = null };
+        return true;
+    }
 
     /// <summary>
     /// Reads images <paramref name="ids"/> back to back into <paramref name="pixels"/> (N×H×W×C) and their labels
-    /// into <paramref name="labels"/>. All the images must have one shape.
+    /// into <paramref name="labels"/>. All the images must be raw and of one shape (the article's case; photos go
+    /// through <see cref="Loading.ImageLoader"/>, which decodes them).
     /// </summary>
-    /// <exception cref="ImageStashException">An id is missing, or the images differ in shape.</exception>
+    /// <exception cref="ImageStashException">An id is missing, an image is encoded, or the images differ in shape.</exception>
     /// <exception cref="ArgumentException">A buffer is too small.</exception>
     /// <exception cref="InvalidDataException">A stored record is damaged.</exception>
     void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels);

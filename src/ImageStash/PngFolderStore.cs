@@ -164,6 +164,18 @@ public sealed class PngFolderStore : IImageStore
     }
 
     /// <inheritdoc />
+    public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
+    {
+        (ImageHeader Header, uint Crc) entry;
+        lock (_index)
+            if (!_index.TryGetValue(id, out entry)) throw ImageStashException.MissingId(Path, id);
+        header = entry.Header with { Name = null };
+        if (payload.Length < header.PayloadLength) return false;
+        ReadFile(entry.Header, entry.Crc, payload);
+        return true;
+    }
+
+    /// <inheritdoc />
     public unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
     {
         if (ids.IsEmpty) return;

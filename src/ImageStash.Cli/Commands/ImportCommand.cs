@@ -36,6 +36,11 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         [DefaultValue("keep")]
         public string Encode { get; init; } = "keep";
 
+        [CommandOption("--check <CHECK>")]
+        [Description("How each image file is checked before it is stored: scaled (decode all its data, a JPEG at 1/8 size), full (decode at full size) or none (the header only).")]
+        [DefaultValue(DecodeCheck.Scaled)]
+        public DecodeCheck Check { get; init; } = DecodeCheck.Scaled;
+
         [CommandOption("--max-side <N>")]
         [Description("Shrink images whose longer side is over N pixels, keeping the aspect ratio (re-encoded: JPEG stays JPEG, others become PNG, unless --encode says otherwise).")]
         public int? MaxSide { get; init; }
@@ -118,6 +123,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
             Limit = settings.Limit,
             Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize),
             MaxSide = settings.MaxSide,
+            Check = settings.Check,
             Encode = encode,
             JpegQuality = quality,
             OnError = settings.OnError,

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ImageStash.Bench;
 using ImageStash.Cli.Internal;
 using Spectre.Console;
 using ImageStash.Loading;
@@ -65,6 +66,12 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             : ValidationResult.Success();
     }
 
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
@@ -86,24 +93,26 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         string pipeline = settings.Size is null ? "as stored" : $"decoded, {settings.Crop} crop to {settings.Size}×{settings.Size}";
         console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images, {pipeline}, {(settings.Float ? "float32 N×C×H×W normalised" : "uint8 N×H×W×C")}, " +
                           $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}");
-        var rates = new List<double>();
-        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        int threads = Math.Max(1, options.Workers);
+        // The photo pipeline is compared with its limit, measured in turns with it: limit, epoch, limit, epoch, …
+        var (rates, limits) = settings.Size is null
+            ? (LoaderBenchmark.Epochs(loader, settings.Epochs, cancellationToken).Select(e => e.Images / e.Seconds).ToList(), [])
+            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken);
+        double bytesPerImage = loader.Shape.ByteCount * (settings.Float ? 4.0 : 1.0);
+        for (int epoch = 0; epoch < rates.Count; epoch++)
+            console.WriteLine($"epoch {epoch}{(epoch == 0 && rates.Count > 1 ? " (warm-up, not in the medians)" : "")}: {rates[epoch]:N0} images/s, {rates[epoch] * bytesPerImage / 1e6:N0} MB/s out" +
+                              (epoch < limits.Count ? $"; limit just before: {limits[epoch]:N0} images/s ({rates[epoch] / limits[epoch]:F2}×)" : ""));
+        // The first epoch pays for compiling the code and mapping the store: the medians are of the others.
+        int skip = rates.Count > 1 ? 1 : 0;
+        var timed = rates.Skip(skip).ToList();
+        double median = Median(timed);
+        console.WriteLine($"median {median:N0} images/s over {timed.Count} epoch(s){(loader.Skipped.Count > 0 ? $"; {loader.Skipped.Count} damaged image(s) skipped: {string.Join(", ", loader.Skipped.Take(10))}" : "")}");
+        if (limits.Count > 0)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            long images = 0;
-            double checksum = 0;
-            foreach (var batch in loader.NextEpoch())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                images += batch.Count;
-                checksum += settings.Float ? batch.Floats[^1] : batch.Pixels[^1]; // touch the batch as a training step would
-            }
-            double s = clock.Elapsed.TotalSeconds;
-            rates.Add(images / s);
-            console.WriteLine($"epoch {epoch}: {images:N0} images in {s:F3} s — {images / s:N0} images/s, {images * (double)loader.Shape.ByteCount * (settings.Float ? 4 : 1) / 1e6 / s:N0} MB/s out");
+            var ratios = rates.Zip(limits, (r, l) => r / l).Skip(skip).ToList();
+            console.WriteLine($"limit: the codec decoding the same images whole, from memory, on {threads} thread(s): median {Median(limits.Skip(skip).ToList()):N0} images/s; " +
+                              $"the loader runs at a median {Median(ratios):F2}× the limit measured just before each epoch (range {ratios.Min():F2}–{ratios.Max():F2}×)");
         }
-        rates.Sort();
-        console.WriteLine($"median {rates[rates.Count / 2]:N0} images/s over {settings.Epochs} epoch(s){(loader.Skipped.Count > 0 ? $"; {loader.Skipped.Count} damaged image(s) skipped: {string.Join(", ", loader.Skipped.Take(10))}" : "")}");
         return ImageStashApp.Ok;
     }
 }

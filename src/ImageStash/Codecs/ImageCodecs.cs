@@ -28,7 +28,7 @@ public static class ImageCodecs
     /// <exception cref="ImageStashException">No codec is registered for it.</exception>
     public static IImageCodec Get(ImageEncoding encoding)
     {
-        foreach (var codec in All)
+        foreach (var codec in Volatile.Read(ref _codecs)) // the array itself: no enumerator per call (the loader asks per image)
             if (codec.Encoding == encoding) return codec;
         throw new ImageStashException($"no codec reads encoding {(int)encoding} ({encoding}); register one with ImageCodecs.Register.", ImageStashError.DoesNotFit);
     }
@@ -36,7 +36,7 @@ public static class ImageCodecs
     /// <summary>The codec whose files start like <paramref name="data"/>, or null when none recognizes it.</summary>
     public static IImageCodec? Detect(ReadOnlySpan<byte> data)
     {
-        foreach (var codec in All)
+        foreach (var codec in Volatile.Read(ref _codecs))
             if (codec.Recognizes(data)) return codec;
         return null;
     }

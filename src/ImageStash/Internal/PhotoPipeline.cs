@@ -14,16 +14,19 @@ internal sealed class PhotoPipeline(LoaderOptions options)
     private const int Channels = 3;
     private readonly int _size = options.Size ?? throw new ArgumentException("The photo pipeline needs an output size.", nameof(options));
     private readonly Resampler _resampler = new();
-    private byte[] _payload = [], _decoded = [], _upright = [];
+    // Sized for typical photos at once and doubled when a larger one comes, so a loader thread stops allocating early.
+    private byte[] _payload = new byte[256 << 10], _decoded = new byte[3 << 20], _upright = [];
 
     /// <summary>Writes record <paramref name="id"/>'s Size × Size × 3 crop into <paramref name="output"/> (HWC).</summary>
     /// <returns>The record's label.</returns>
     /// <exception cref="InvalidDataException">The record is damaged or does not decode; the message names store and id.</exception>
     public int Load(IImageStore store, long id, int epoch, long position, Span<byte> output)
     {
-        if (!store.TryGetHeader(id, out var header)) throw ImageStashException.MissingId(store.Path, id);
-        Grow(ref _payload, header.PayloadLength);
-        header = store.Read(id, _payload);
+        if (!store.TryReadPayload(id, _payload, out var header))
+        {
+            Grow(ref _payload, header.PayloadLength);
+            if (!store.TryReadPayload(id, _payload, out header)) throw StoreChecks.Damaged(store.Path, id, "its size changed while it was read");
+        }
         var payload = _payload.AsSpan(0, (int)header.PayloadLength);
         var random = LoaderRandom.For(options.Seed, epoch, position);
         try
@@ -57,8 +60,9 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         // The largest DCT scale that leaves the crop at least as large as the output, on both sides.
         double fewest = Math.Min(crop.Width, crop.Height) / _size;
         int scale = 1;
-        foreach (int s in codec.Scales)
-            if (s > scale && s <= fewest) scale = s;
+        var scales = codec.Scales;
+        for (int i = 0; i < scales.Count; i++) // by index: no enumerator allocated per image
+            if (scales[i] > scale && scales[i] <= fewest) scale = scales[i];
         var (width, height) = info.ScaledSize(scale);
         Grow(ref _decoded, (long)width * height * Channels);
         codec.Decode(data, scale, Channels, _decoded);
@@ -105,6 +109,6 @@ internal sealed class PhotoPipeline(LoaderOptions options)
 
     private static void Grow(ref byte[] buffer, long length)
     {
-        if (buffer.Length < length) buffer = new byte[Math.Max(length, buffer.Length * 3L / 2)];
+        if (buffer.Length < length) buffer = new byte[Math.Max(length, buffer.Length * 2L)];
     }
 }

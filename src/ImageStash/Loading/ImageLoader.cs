@@ -28,6 +28,9 @@ public sealed class ImageLoader : IDisposable
     private readonly long[] _ids;
     private readonly ConcurrentBag<LoaderBatch> _free = [];
     private readonly ConcurrentQueue<long> _skipped = new();
+    private readonly Queue<LoaderBatch> _inFlight = new();
+    private int[]? _order;  // an epoch's permutation and this rank's share of it, reused from epoch to epoch
+    private long[]? _shard;
     private LoaderWorkers<Scratch>? _workers;
     private Scratch? _callerScratch;
     private LoaderState _state;
@@ -92,8 +95,15 @@ public sealed class ImageLoader : IDisposable
     /// <summary>This rank's ids of an epoch, in the order they are handed out (exposed for tests and tools).</summary>
     public long[] EpochOrder(int epoch)
     {
+        var shard = new long[ImagesPerEpoch];
+        FillEpochOrder(epoch, new int[_ids.Length], shard);
+        return shard;
+    }
+
+    /// <summary><see cref="EpochOrder"/> into the caller's buffers (the loader reuses its own from epoch to epoch).</summary>
+    private void FillEpochOrder(int epoch, int[] order, long[] shard)
+    {
         int n = _ids.Length, w = _options.WorldSize;
-        var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         if (_options.Shuffle)
         {
@@ -104,11 +114,9 @@ public sealed class ImageLoader : IDisposable
                 (order[i], order[j]) = (order[j], order[i]);
             }
         }
-        var shard = new long[ImagesPerEpoch];
         // Strided split: rank r takes positions r, r+w, r+2w, …; past the end it wraps to the epoch's start (padding).
         for (long k = 0; k < shard.Length; k++)
             shard[k] = _ids[order[(int)((k * w + _options.Rank) % n)]];
-        return shard;
     }
 
     /// <summary>Stops the loader's threads and lets go of the pooled buffers.</summary>
@@ -137,8 +145,10 @@ public sealed class ImageLoader : IDisposable
     {
         _running = true;
         int epoch = _state.Epoch;
-        var shard = EpochOrder(epoch);
-        var inFlight = new Queue<LoaderBatch>();
+        var shard = _shard ??= new long[ImagesPerEpoch];
+        FillEpochOrder(epoch, _order ??= new int[_ids.Length], shard);
+        var inFlight = _inFlight;
+        inFlight.Clear();
         long scheduled = _state.Batch;
         LoaderBatch? previous = null;
         try

@@ -11,6 +11,7 @@ public sealed class ImageBatch : IDisposable
 {
     private byte[] _payloads;
     private int _used;
+    private readonly bool _external; // the buffer belongs to the producer (AddInPlace): not pooled, never grown
     private readonly List<(ImageHeader Header, int Offset)> _entries = [];
 
     /// <summary>Creates an empty batch.</summary>
@@ -19,6 +20,24 @@ public sealed class ImageBatch : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(initialBytes);
         _payloads = ArrayPool<byte>.Shared.Rent(Math.Max(initialBytes, 16));
+    }
+
+    /// <summary>A batch over a buffer its producer owns and fills itself: records are added where their payloads already are.</summary>
+    internal ImageBatch(byte[] external, bool _)
+    {
+        _payloads = external;
+        _external = true;
+    }
+
+    /// <summary>
+    /// For a batch over the producer's buffer: adds a record whose <paramref name="length"/>-byte payload the producer
+    /// has put right after the previous one's.
+    /// </summary>
+    internal void AddInPlace(ImageHeader header, int length)
+    {
+        if (!_external || (long)_used + length > _payloads.Length) throw new InvalidOperationException("AddInPlace is for batches over a producer's buffer, within it.");
+        _entries.Add((header with { PayloadLength = length }, _used));
+        _used += length;
     }
 
     /// <summary>The number of records in the batch.</summary>
@@ -94,7 +113,7 @@ public sealed class ImageBatch : IDisposable
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _payloads, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer.Length > 0 && !_external) ArrayPool<byte>.Shared.Return(buffer);
         _entries.Clear();
         _used = 0;
     }
@@ -115,6 +134,7 @@ public sealed class ImageBatch : IDisposable
     {
         if (needed <= _payloads.Length) return;
         ObjectDisposedException.ThrowIf(_payloads.Length == 0, this);
+        if (_external) throw new InvalidOperationException("A batch over its producer's buffer cannot grow.");
         var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Max(needed, (long)_payloads.Length * 2)));
         _payloads.AsSpan(0, _used).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_payloads);

@@ -97,18 +97,22 @@ internal static class FileUtil
         finally { close(fd); }
     }
 
-    /// <summary>Reads a whole file into <paramref name="buffer"/>, growing it (not pooled) when the file is larger.</summary>
+    /// <summary>
+    /// Reads a whole file into <paramref name="slot"/>, sized for it when it was listed. A file that has grown since
+    /// is read into <paramref name="own"/> instead, allocated for it (null otherwise).
+    /// </summary>
     /// <returns>The file's length.</returns>
-    public static unsafe int ReadInto(string path, ref byte[] buffer)
+    public static unsafe int ReadInto(string path, Span<byte> slot, ref byte[]? own)
     {
+        own = null;
         if (!OperatingSystem.IsLinux())
         {
             using var handle = File.OpenHandle(path);
             long size = RandomAccess.GetLength(handle);
             if (size > Array.MaxLength) throw new InvalidDataException($"'{path}' is {size} bytes, too large for one image.");
-            if (buffer.Length < size) buffer = new byte[Math.Max(size, buffer.Length * 3L / 2)];
+            var target = size <= slot.Length ? slot : (own = new byte[size]);
             int got = 0;
-            for (int n; got < size && (n = RandomAccess.Read(handle, buffer.AsSpan(got, (int)size - got), got)) > 0;) got += n;
+            for (int n; got < size && (n = RandomAccess.Read(handle, target[got..(int)size], got)) > 0;) got += n;
             return got;
         }
         const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
@@ -117,19 +121,37 @@ internal static class FileUtil
         try
         {
             int total = 0;
+            fixed (byte* p = slot)
+                while (total < slot.Length)
+                {
+                    nint n = read(fd, p + total, slot.Length - total);
+                    if (n < 0) throw Error(path);
+                    if (n == 0) return total;
+                    total += (int)n;
+                }
+            // The slot is full: the file may have grown since it was listed (one byte more says so).
+            byte probe;
+            nint more = read(fd, &probe, 1);
+            if (more < 0) throw Error(path);
+            if (more == 0) return total;
+            byte[] buffer = new byte[Math.Max(64 * 1024, slot.Length * 2L)];
+            slot.CopyTo(buffer);
+            buffer[total++] = probe;
             while (true)
             {
                 if (total == buffer.Length)
                 {
                     if (buffer.Length >= Array.MaxLength / 2) throw new InvalidDataException($"'{path}' is too large for one image.");
-                    Array.Resize(ref buffer, Math.Max(64 * 1024, buffer.Length * 2));
+                    Array.Resize(ref buffer, buffer.Length * 2);
                 }
                 nint n;
                 fixed (byte* p = buffer) n = read(fd, p + total, buffer.Length - total);
                 if (n < 0) throw Error(path);
-                if (n == 0) return total;
+                if (n == 0) break;
                 total += (int)n;
             }
+            if (total > slot.Length) own = buffer;
+            return total;
         }
         finally { close(fd); }
     }

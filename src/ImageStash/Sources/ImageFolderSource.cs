@@ -51,7 +51,6 @@ public sealed class ImageFolderSource : IImageSource
     public IReadOnlyList<string> Skipped => _skipped;
 
     /// <inheritdoc />
-    /// <remarks>A yielded batch stays valid until the batch after the next is asked for.</remarks>
     public IEnumerable<ImageBatch> ReadBatches(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -60,10 +59,12 @@ public sealed class ImageFolderSource : IImageSource
 
     private IEnumerable<ImageBatch> Read(int batchSize)
     {
-        using var first = new ImageBatch();
-        using var second = new ImageBatch();
-        // Two sets of per-file buffers, reused: the files of one chunk are read while the other's batch is stored.
-        var stages = new[] { new Stage(batchSize), new Stage(batchSize) };
+        using var copies = new ImageBatch();
+        // Two chunks of files, in turn: one is read and checked on every core while the other's batch is stored. A
+        // chunk is at most 256 files, so storing starts early and little fresh memory is touched (on these machines a
+        // fresh buffer costs seconds of page faults per gigabyte).
+        int chunk = Math.Min(Math.Min(batchSize, ChunkFiles), _files.Count);
+        var stages = new[] { new Stage(chunk), new Stage(chunk) };
         long limit = Count ?? _files.Count, nextId = 0;
         int position = 0;
         Task<Stage>? pending = Start(stages[0], ref position);
@@ -74,24 +75,19 @@ public sealed class ImageFolderSource : IImageSource
                 var stage = pending.GetAwaiter().GetResult();
                 pending = null;
                 long usable = stage.Results.Take(stage.Count).Count(p => p.Error is null);
-                // Decode the next files while the caller stores these, unless these already reach the limit.
+                // Read the next files while the caller stores these, unless these already reach the limit.
                 if (nextId + usable < limit) pending = Start(stages[(round + 1) % 2], ref position);
-                var batch = round % 2 == 0 ? first : second;
-                batch.Clear();
+                ImageBatch batch;
                 try
                 {
-                    for (int i = 0; i < stage.Count; i++)
-                    {
-                        var p = stage.Results[i];
+                    foreach (var p in stage.Results.AsSpan(0, stage.Count))
                         if (p.Error is not null)
                         {
                             if (_options.OnError == SourceErrorMode.Fail)
                                 throw new InvalidDataException($"{p.Error}; fix or remove the file, or pass --on-error skip.");
                             _skipped.Add(p.Error);
-                            continue;
                         }
-                        if (nextId < limit) batch.Add(p.Header with { Id = nextId++ }, p.Made is { } made ? made.Payload : stage.Files[i].AsSpan(0, (int)p.Header.PayloadLength));
-                    }
+                    batch = stage.InPlace ? stage.Batch(ref nextId, limit) : stage.CopyInto(copies, ref nextId, limit);
                 }
                 finally { stage.Release(); }
                 if (batch.Count > 0) yield return batch;
@@ -104,30 +100,87 @@ public sealed class ImageFolderSource : IImageSource
         }
     }
 
+    private const int ChunkFiles = 256;
+
     /// <summary>Starts reading and checking the next files into <paramref name="stage"/> on every core; null when none are left.</summary>
     private Task<Stage>? Start(Stage stage, ref int position)
     {
-        int take = Math.Min(stage.Files.Length, _files.Count - position);
+        int take = Math.Min(stage.Results.Length, _files.Count - position);
         if (take <= 0) return null;
         int from = position;
         position += take;
         stage.Count = take;
         return Task.Run(() =>
         {
-            ParallelWork.For(take, i => stage.Results[i] = Prepare(_files[from + i].File, _files[from + i].Label, ref stage.Files[i]));
+            // Where each file goes: its length now (a file that has changed by the time it is read is read on its own).
+            var lengths = new long[take];
+            ParallelWork.For(take, i => lengths[i] = Length(_files[from + i].File));
+            for (int i = 0; i < take; i++) stage.Offsets[i + 1] = stage.Offsets[i] + lengths[i];
+            if (stage.Offsets[take] > Array.MaxLength)
+                throw new InvalidDataException($"{take} files from '{_files[from].File}' on are {stage.Offsets[take]:N0} bytes, more than one batch holds; import with a smaller --batch.");
+            if (stage.Buffer.Length < stage.Offsets[take]) stage.Buffer = new byte[Math.Max(stage.Offsets[take], stage.Buffer.Length * 3L / 2)];
+            ParallelWork.For(take, i => stage.Results[i] = Prepare(_files[from + i].File, _files[from + i].Label, stage.Slot(i)));
             return stage;
         });
     }
 
+    private static long Length(string file)
+    {
+        try { return new FileInfo(file).Length; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; } // reported when it is read
+    }
+
     /// <summary>
-    /// One chunk's files: each file's bytes in its own buffer (grown as needed, kept for the next chunk), and what was
-    /// made of it: a header for bytes kept as they are, or a record made anew (pooled, released after the batch).
+    /// One chunk's files, read back to back into one buffer (sized from the files' lengths, grown as needed, kept for
+    /// the next chunk: no allocation per file), and what was made of each: a header for bytes kept as they are, or a
+    /// record made anew (pooled, released after the batch). When every file's bytes are kept, the batch is the buffer
+    /// itself (the gaps of skipped files closed up), so the bytes are never copied.
     /// </summary>
     private sealed class Stage(int size)
     {
-        public readonly byte[][] Files = Enumerable.Range(0, size).Select(_ => Array.Empty<byte>()).ToArray();
+        public byte[] Buffer = [];
+        public readonly long[] Offsets = new long[size + 1];
         public readonly Prepared[] Results = new Prepared[size];
         public int Count;
+        private ImageBatch? _batch; // over Buffer
+
+        public Span<byte> Slot(int i) => Buffer.AsSpan((int)Offsets[i], (int)(Offsets[i + 1] - Offsets[i]));
+
+        /// <summary>Whether every good file's bytes sit in its slot (nothing was made anew).</summary>
+        public bool InPlace => Results.AsSpan(0, Count).ToArray().All(p => p.Error is not null || p.Made is null);
+
+        /// <summary>The kept files as a batch over the buffer: each payload moved down to follow the previous one.</summary>
+        public ImageBatch Batch(ref long nextId, long limit)
+        {
+            if (_batch is null || !ReferenceEquals(_batchBuffer, Buffer)) (_batch, _batchBuffer) = (new ImageBatch(Buffer, true), Buffer);
+            _batch.Clear();
+            int at = 0;
+            for (int i = 0; i < Count && nextId < limit; i++)
+            {
+                var p = Results[i];
+                if (p.Error is not null) continue;
+                int length = (int)p.Header.PayloadLength;
+                if (Offsets[i] != at) Slot(i)[..length].CopyTo(Buffer.AsSpan(at)); // memmove: the slot is at or after `at`
+                _batch.AddInPlace(p.Header with { Id = nextId++ }, length);
+                at += length;
+            }
+            return _batch;
+        }
+
+        private byte[]? _batchBuffer;
+
+        /// <summary>The records copied into <paramref name="batch"/> (when some were made anew).</summary>
+        public ImageBatch CopyInto(ImageBatch batch, ref long nextId, long limit)
+        {
+            batch.Clear();
+            for (int i = 0; i < Count && nextId < limit; i++)
+            {
+                var p = Results[i];
+                if (p.Error is not null) continue;
+                batch.Add(p.Header with { Id = nextId++ }, p.Made is { } made ? made.Payload : Slot(i)[..(int)p.Header.PayloadLength]);
+            }
+            return batch;
+        }
 
         public void Release()
         {
@@ -146,14 +199,15 @@ public sealed class ImageFolderSource : IImageSource
 
     /// <summary>Nothing to release: files are opened and closed while reading.</summary>
     public void Dispose() { }
-    /// <summary>Reads one file into <paramref name="buffer"/>, checks that it decodes, and makes its record.</summary>
-    private Prepared Prepare(string file, int label, ref byte[] buffer)
+    /// <summary>Reads one file into <paramref name="slot"/> (its size when listed), checks that it decodes, and makes its record.</summary>
+    private Prepared Prepare(string file, int label, Span<byte> slot)
     {
         string what = $"'{file}'";
         try
         {
-            int length = FileUtil.ReadInto(file, ref buffer);
-            var bytes = buffer.AsSpan(0, length);
+            byte[]? own = null;
+            int length = FileUtil.ReadInto(file, slot, ref own);
+            var bytes = own is null ? slot[..length] : own.AsSpan(0, length);
             var codec = ImageCodecs.Detect(bytes)
                 ?? throw new InvalidDataException($"not an image ImageStash reads ({string.Join(", ", ImageCodecs.All.Select(c => c.Encoding))}); it is another kind of file or damaged");
             var info = codec.ReadInfo(bytes);
@@ -166,7 +220,8 @@ public sealed class ImageFolderSource : IImageSource
                     var (w, h) = info.ScaledSize(scale);
                     codec.Decode(bytes, scale, 3, Scratch((long)w * h * 3));
                 }
-                return new Prepared(header, null, null);
+                // A file that changed size since it was listed was read on its own: its record carries its bytes.
+                return new Prepared(header, own is null ? null : RecordMaker.FromBytes(bytes, header), null);
             }
             // Resized or re-encoded: decoded whole and upright, which checks it too.
             var rgb = info.Shape.WithChannels(3);

@@ -59,6 +59,7 @@ public sealed class LmdbStore : IImageStore
             {
                 Directory.CreateDirectory(path);
                 _lock = WriterLock.Acquire(path, path);
+                LmdbNative.KeepFreedMemory();
             }
             var flags = EnvironmentOpenFlags.NoThreadLocalStorage
                         | (readOnly ? EnvironmentOpenFlags.ReadOnly : EnvironmentOpenFlags.None)

@@ -50,8 +50,13 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
         public int Batch { get; init; } = 1024;
 
         [CommandOption("--resize <WxH>")]
-        [Description("Resize source images (image folders).")]
+        [Description("Resize source images to exactly WxH raw pixels (image folders; the article's stores).")]
         public string? Resize { get; init; }
+
+        [CommandOption("--encode <ENC>")]
+        [Description("What the stores hold for each photo of an image folder: keep (the files' bytes, the default), raw (decoded pixels), png or jpeg[[:QUALITY]].")]
+        [DefaultValue("keep")]
+        public string Encode { get; init; } = "keep";
 
         [CommandOption("--peer <CSV>")]
         [Description("Add a peer's figures (results.csv schema, e.g. from benchmarks/python/article_peer.py) to the report.")]
@@ -67,6 +72,8 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Counts is not null && ParseCounts(Counts) is null)
                 return ValidationResult.Error($"--counts must be positive whole numbers separated by commas, e.g. 1,10,100; got '{Counts}'.");
+            try { ImportCommand.ParseEncode(Encode); }
+            catch (FormatException e) { return ValidationResult.Error(e.Message); }
             return ValidationResult.Success();
         }
 
@@ -94,8 +101,17 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
         int largest = options.Counts.Max();
         // The article's data: CIFAR-10's 50,000 training images, cycled (doubled) up to the largest count.
         string spec = settings.Source ?? $"synthetic:{Math.Min(largest, 50_000)}:32x32";
-        var sourceOptions = new SourceOptions { Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize), Limit = largest };
+        var (encode, quality) = ImportCommand.ParseEncode(settings.Encode);
+        var sourceOptions = new SourceOptions { Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize), Limit = largest, Encode = encode, JpegQuality = quality };
         using var source = ImageSources.Open(spec, sourceOptions);
+        if (source is ImageFolderSource && source.Count is { } photos)
+        {
+            // Photos: no cycling past the folder (100,000 photos would not fit in memory), and the folder's own disk use
+            // is the reference the stores' is compared with.
+            if (settings.Counts is null) options.Counts = [.. options.Counts.Where(c => c < photos).Append((int)photos).Distinct()];
+            options.DiskReference = spec;
+            options.DiskReferenceImages = photos;
+        }
 
         var peerRows = settings.Peer is null ? null : BenchReport.ReadRows(settings.Peer); // a bad file fails before the run
         var results = RunWithProgress(source, options, cancellationToken);

@@ -18,7 +18,31 @@ internal static class LmdbNative
         ["liblmdb.so.0", "liblmdb.so", "liblmdb.0.dylib", "liblmdb.dylib", "lmdb.dll", "liblmdb.dll"];
 
     private static readonly Lazy<IntPtr> Handle = new(Load);
-    private static int _registered;
+    private static int _registered, _mallocTuned;
+
+    /// <summary>
+    /// Keeps freed heap memory in the process (glibc's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD). LMDB mallocs every dirty
+    /// page of a write transaction and frees them at its commit; with glibc's defaults the freed memory is handed back
+    /// to the kernel and faulted in again by the next commit, which made writing 200 photos (19 MB) take 90 ms instead
+    /// of 7 (benchmarks/results/2026-12-01-photos/lmdb-malloc.md). Process-wide, once, for writers only; a no-op
+    /// where the C library has no mallopt.
+    /// </summary>
+    public static void KeepFreedMemory()
+    {
+        if (Interlocked.Exchange(ref _mallocTuned, 1) != 0 || !OperatingSystem.IsLinux()) return;
+        if (Environment.GetEnvironmentVariable("IMAGESTASH_LMDB_DEFAULT_MALLOC") == "1") return; // for the A/B in benchmarks/
+        const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3;
+        try
+        {
+            mallopt(M_TRIM_THRESHOLD, 256 << 20);
+            mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's largest: values up to 32 MB come from the heap too
+        }
+        catch (EntryPointNotFoundException) { }
+        catch (DllNotFoundException) { }
+    }
+
+    [DllImport("libc")]
+    private static extern int mallopt(int param, int value);
 
     /// <summary>Loads LMDB once and routes LightningDB's imports to it.</summary>
     /// <exception cref="ImageStashException">No LMDB library is installed; the message names the package.</exception>

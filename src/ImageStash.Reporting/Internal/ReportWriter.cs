@@ -105,7 +105,16 @@ internal static class ReportWriter
             yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)}{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} the sequential-write limit.";
         if (Best(StoreBenchmark.StoreMany, r => r.DiskAllocated) is { DiskAllocated: > 0 } small)
             yield return $"**Smallest on disk: {small.Store}**, {Mb(small.DiskAllocated)} for {top:N0} images " +
-                         $"({(double)small.DiskAllocated / small.Bytes:P0} of the raw pixel bytes{Next(StoreBenchmark.StoreMany, small, r => r.DiskAllocated)}).";
+                         $"({(double)small.DiskAllocated / small.Bytes:P0} of the {(results.Shape is null ? "payload" : "raw pixel")} bytes{Next(StoreBenchmark.StoreMany, small, r => r.DiskAllocated)}).";
+        if (results.Find(StoreBenchmark.LimitStore, StoreBenchmark.SourceFiles, top) is { DiskAllocated: > 0 } folder)
+            yield return $"Against the source folder's own files ({Mb(folder.DiskAllocated)} for {top:N0} images): " +
+                         string.Join(", ", stores.Select(s => results.Find(s, StoreBenchmark.StoreMany, top)).OfType<BenchRow>()
+                             .Select(r => $"{r.Store} {X((double)r.DiskAllocated / folder.DiskAllocated)}")) + " the disk.";
+        // The article: "LMDB's disk use grows much faster than HDF5's for larger images". One run gives the ratio at
+        // one image size; runs at several sizes (benchmarks/results/) say whether it grows.
+        if (results.Find("lmdb", StoreBenchmark.StoreMany, top) is { DiskAllocated: > 0 } lmdb && results.Find("hdf5", StoreBenchmark.StoreMany, top) is { DiskAllocated: > 0 } hdf5)
+            yield return $"LMDB takes {X((double)lmdb.DiskAllocated / hdf5.DiskAllocated)} the disk of HDF5 for {top:N0} images of {results.Images} " +
+                         "(the article says LMDB's disk use grows much faster than HDF5's for larger images: compare this ratio across image sizes).";
         var single = stores.Select(s => results.Find(s, StoreBenchmark.ReadSingle, 1)).OfType<BenchRow>().OrderBy(r => r.MedianSeconds).ToList();
         if (single.Count > 0)
             yield return "Open, read one image and close: " + string.Join(", ", single.Select(r => $"{r.Store} {S(r.MedianSeconds)}")) + ".";

@@ -20,10 +20,10 @@ public sealed partial class Hdf5Store
     private bool RecoverInterruptedCommit(string path)
     {
         if (!JournaledFile.IsHot(path)) return true;
-        FileStream? held = _lock;
+        StoreWriterLock? held = _lock;
         if (held is null)
         {
-            try { held = WriterLock.TryAcquireFile(LockPath(path), path); }
+            try { held = StoreWriterLock.TryAcquire(LockPath(path), path); }
             catch (ImageStashException e)
             {
                 throw new ImageStashException($"store '{path}' was left mid-commit by a writer that stopped, and cannot be rolled back from here ({e.InnerException?.Message}); open it once where its folder is writable.", e);
@@ -36,7 +36,7 @@ public sealed partial class Hdf5Store
             File.Delete(path);
             return false;
         }
-        finally { if (held != _lock) WriterLock.Release(held); }
+        finally { if (held != _lock) held.Dispose(); }
     }
 
     /// <summary>The writer's lock file beside the store.</summary>

@@ -53,7 +53,7 @@ public sealed partial class Hdf5Store
         var r = _ragged!;
         if (!TryRow(ids[0], out int first)) throw ImageStashException.MissingId(Path, ids[0]);
         var shape = r.ShapeOf[first];
-        StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+        StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
         int size = shape.Length;
         for (int i = 0; i < ids.Length; i++)
         {

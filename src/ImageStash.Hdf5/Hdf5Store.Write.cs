@@ -12,7 +12,7 @@ namespace ImageStash.Hdf5;
 /// </summary>
 public sealed partial class Hdf5Store
 {
-    private unsafe void WriteBatch(ImageBatch batch, HashSet<long> replaced, ImageShape shape)
+    private unsafe void WriteBatch(ImageBatch batch, IReadOnlySet<long> replaced, ImageShape shape)
     {
         int oldCount = _ids.Count;
         var fresh = replaced.Count == 0 ? Enumerable.Range(0, batch.Count).ToArray() : Enumerable.Range(0, batch.Count).Where(i => !replaced.Contains(batch[i].Id)).ToArray();
@@ -149,7 +149,7 @@ public sealed partial class Hdf5Store
     {
         if (fresh.Length == batch.Count)
         {
-            write(batch.AllPayloads);
+            write(batch.Payloads);
             return;
         }
         byte[] gathered = ArrayPool<byte>.Shared.Rent(fresh.Length * size);
@@ -179,7 +179,7 @@ public sealed partial class Hdf5Store
     /// row's span, shape, encoding, label, id, CRC and name — a replaced id's row pointed at its new payload (the old
     /// bytes stay, unreferenced). Caller holds the write gate and <see cref="H5.Gate"/>.
     /// </summary>
-    private unsafe void WriteRagged(ImageBatch batch, HashSet<long> replaced)
+    private unsafe void WriteRagged(ImageBatch batch, IReadOnlySet<long> replaced)
     {
         var crcs = new uint[batch.Count];
         ParallelWork.For(batch.Count, i => crcs[i] = Crc32.HashToUInt32(batch.GetPayload(i)), parallel: batch.Count >= 64);
@@ -191,14 +191,14 @@ public sealed partial class Hdf5Store
         long start = _ragged?.PayloadUsed ?? 0;
         var offsets = new long[batch.Count];
         for (int i = 0, at = 0; i < batch.Count; at += (int)batch[i].PayloadLength, i++) offsets[i] = start + at;
-        long total = batch.AllPayloads.Length;
+        long total = batch.Payloads.Length;
         Commit(() =>
         {
             if (_ragged is null) CreateRagged();
             else AddMissingCompanions();
             var r = _ragged!;
             H5Util.Extend(r.Payload, (ulong)(start + total), Path);
-            fixed (byte* bytes = batch.AllPayloads) H5Util.Rows(r.Payload, H5.NATIVE_UINT8, (ulong)start, (ulong)total, bytes, write: true, Path);
+            fixed (byte* bytes = batch.Payloads) H5Util.Rows(r.Payload, H5.NATIVE_UINT8, (ulong)start, (ulong)total, bytes, write: true, Path);
             foreach (long set in new[] { r.Spans, r.Shapes, r.Encodings, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
             WriteRaggedRows(batch, fresh, oldCount, offsets, crcs);
             foreach (var (i, row) in replacements) WriteRaggedRows(batch, [i], row, offsets, crcs);

@@ -21,7 +21,7 @@ namespace ImageStash.Hdf5;
 public sealed partial class Hdf5Store : IImageStore
 {
     private readonly StoreOptions _options;
-    private readonly FileStream? _lock;
+    private readonly StoreWriterLock? _lock;
     // Readers hold this shared, a commit exclusive (with H5.Gate inside it for libhdf5 itself).
     private readonly ReaderWriterLockSlim _gate = new();
     private long _file = -1;
@@ -60,17 +60,13 @@ public sealed partial class Hdf5Store : IImageStore
         H5.EnsureLoaded();
         if (Directory.Exists(path)) throw ImageStashException.NotAStore(path, "HDF5 (an HDF5 store is one file; this is a folder)");
         bool exists = File.Exists(path);
-        switch (options.Mode)
-        {
-            case StoreOpenMode.CreateNew when exists: throw ImageStashException.StoreExists(path);
-            case StoreOpenMode.Open or StoreOpenMode.ReadOnly when !exists: throw ImageStashException.StoreNotFound(path);
-        }
+        StoreChecks.CheckOpenMode(path, exists, options.Mode);
         bool readOnly = options.Mode == StoreOpenMode.ReadOnly;
         lock (H5.Gate)
         {
             try
             {
-                if (!readOnly) _lock = WriterLock.AcquireFile(LockPath(path), path);
+                if (!readOnly) _lock = StoreWriterLock.Acquire(LockPath(path), path);
                 if (exists && !RecoverInterruptedCommit(path))
                 {
                     exists = false; // the store's creation itself never committed
@@ -87,7 +83,7 @@ public sealed partial class Hdf5Store : IImageStore
             catch
             {
                 CloseHandles();
-                if (_lock is not null) WriterLock.Release(_lock);
+                _lock?.Dispose();
                 throw;
             }
         }
@@ -207,11 +203,11 @@ public sealed partial class Hdf5Store : IImageStore
                 return;
             }
             var shape = _shape ?? throw ImageStashException.MissingId(Path, ids[0]);
-            StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+            StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
             int size = shape.Length;
             // A big request (an epoch, an export, the article's read-many) goes on every core; reading all first and
             // then checking took twice as long.
-            ParallelBlocks.ReadMany(ids, pixels, labels, size, (blockIds, blockPixels, blockLabels) => ReadChecked(blockIds, blockPixels, blockLabels, size));
+            ParallelReads.ReadMany(ids, pixels, labels, size, (blockIds, blockPixels, blockLabels) => ReadChecked(blockIds, blockPixels, blockLabels, size));
         }
         finally { _gate.ExitReadLock(); }
     }
@@ -226,7 +222,7 @@ public sealed partial class Hdf5Store : IImageStore
         {
             // The first batch chooses the layout: the article's for raw images of one shape, ragged for anything else.
             bool ragged = _ragged is not null || _images < 0 && !AllRawOfOneShape(batch);
-            if (!ragged) StoreChecks.CheckShapes(batch, _shape ?? batch[0].Shape, Path);
+            if (!ragged) StoreChecks.CheckFixedShape(batch, _shape ?? batch[0].Shape, Path);
             var replaced = StoreChecks.CheckNewIds(batch, overwrite, Path, id => TryRow(id, out _));
             lock (H5.Gate)
             {
@@ -257,7 +253,7 @@ public sealed partial class Hdf5Store : IImageStore
             else if (_journal is not null) JournaledFile.Recover(Path);
         }
         _data?.Dispose();
-        if (_lock is not null) WriterLock.Release(_lock);
+        _lock?.Dispose();
         _gate.Dispose();
     }
 

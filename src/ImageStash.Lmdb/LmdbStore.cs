@@ -18,19 +18,16 @@ public sealed class LmdbStore : IImageStore
     /// <summary>The map size a new store starts with; it doubles whenever a batch needs more.</summary>
     internal const long InitialMapSize = 16L << 20;
     private const string FormatName = "imagestash-lmdb";
-    private const int MdbMapResized = -30785;
-    private const int MdbMapFull = -30792;
-    private const int MdbBadReaderSlot = -30783;
 
     private readonly LightningEnvironment _env;
     private readonly LightningDatabase _images;
     private readonly LightningDatabase _meta;
-    private readonly FileStream? _lock;
+    private readonly StoreWriterLock? _lock;
     private readonly StoreOptions _options;
     // mdb_env_set_mapsize needs every transaction of this process finished: reads hold this shared, a resize exclusive.
     private readonly ReaderWriterLockSlim _mapGate = new(LockRecursionPolicy.SupportsRecursion);
     // Read transactions between reads, reset (mdb_txn_reset): renewing one costs less than beginning one, and allocates nothing.
-    private readonly System.Collections.Concurrent.ConcurrentBag<LightningTransaction> _idleReaders = [];
+    private readonly Stack<LightningTransaction> _idleReaders = new(); // under its own lock: no allocation per read
     private IReadOnlyList<string> _classNames = [];
 
     /// <summary>Opens LMDB stores: paths ending in .lmdb, or folders holding data.mdb.</summary>
@@ -43,11 +40,7 @@ public sealed class LmdbStore : IImageStore
         LmdbNative.EnsureLoaded();
         bool exists = File.Exists(DataFile(path));
         if (File.Exists(path)) throw ImageStashException.NotAStore(path, "LMDB (an LMDB store is a folder)");
-        switch (options.Mode)
-        {
-            case StoreOpenMode.CreateNew when exists: throw ImageStashException.StoreExists(path);
-            case StoreOpenMode.Open or StoreOpenMode.ReadOnly when !exists: throw ImageStashException.StoreNotFound(path);
-        }
+        StoreChecks.CheckOpenMode(path, exists, options.Mode);
         if (!exists && Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
             throw ImageStashException.NotAStore(path, "LMDB (the folder is not empty and has no data.mdb)");
 
@@ -58,7 +51,7 @@ public sealed class LmdbStore : IImageStore
             if (!readOnly)
             {
                 Directory.CreateDirectory(path);
-                _lock = WriterLock.Acquire(path, path);
+                _lock = StoreWriterLock.Acquire(System.IO.Path.Combine(path, StoreWriterLock.FileName), path);
                 LmdbNative.KeepFreedMemory();
             }
             var flags = EnvironmentOpenFlags.NoThreadLocalStorage
@@ -71,14 +64,14 @@ public sealed class LmdbStore : IImageStore
         catch (LightningException e)
         {
             CloseAfterFailedOpen();
-            if (e.StatusCode is 13 or 30) // EACCES, EROFS
-                throw new ImageStashException($"cannot open store '{path}': permission denied; choose a folder you can write to, or open it read-only.", e);
+            if (e.StatusCode is LmdbCodes.EACCES or LmdbCodes.EROFS)
+                throw ImageStashException.NotWritable(path, new UnauthorizedAccessException($"LMDB could not open '{path}' for writing: permission denied", e));
             throw new InvalidDataException($"store '{path}' cannot be opened by LMDB ({e.Message}); is it an LMDB store? Run 'imagestash verify {path}'.", e);
         }
-        catch (Exception e) when (e is UnauthorizedAccessException || e is IOException && e is not FileNotFoundException)
+        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
         {
             CloseAfterFailedOpen();
-            throw ImageStashException.NotWritable(path, e);
+            throw failure;
         }
         catch
         {
@@ -198,10 +191,10 @@ public sealed class LmdbStore : IImageStore
             shape = first.Shape;
             StoreChecks.CheckReadManyRecord(Path, shape, first.ToHeader(ids[0]));
         }
-        StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+        StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
         // Each block in its own read transaction (the environment has no thread-local reader slots): a big request
         // goes on every core, each thread copying its block out of the map and checking the CRCs.
-        ParallelBlocks.ReadMany(ids, pixels, labels, shape.Length, (blockIds, blockPixels, blockLabels) =>
+        ParallelReads.ReadMany(ids, pixels, labels, shape.Length, (blockIds, blockPixels, blockLabels) =>
         {
             using var read = BeginRead();
             ReadChecked(read.Tx, blockIds, blockPixels, blockLabels, shape);
@@ -238,7 +231,7 @@ public sealed class LmdbStore : IImageStore
     public void Dispose()
     {
         // A reset transaction is renewed before it is disposed: LightningDB aborts (frees) only a live one.
-        while (_idleReaders.TryTake(out var idle))
+        while (TakeIdleReader() is { } idle)
         {
             try { idle.Renew(); }
             catch (LightningException) { }
@@ -298,13 +291,13 @@ public sealed class LmdbStore : IImageStore
                 else tx.Abort();
             }
             if (rc == MDBResultCode.Success) return;
-            if (rc == MDBResultCode.MapFull && attempt < 40)
+            if ((int)rc == LmdbCodes.MapFull && attempt < 40)
             {
                 Resize(_env.MapSize * 2);
                 continue;
             }
-            if ((int)rc is 28 or 5) // ENOSPC, EIO (what a full tmpfs returns through LMDB's writes)
-                throw StoreChecks.WriteFailed(Path, new IOException((int)rc == 28 ? "No space left on device" : "the disk is full or failing (I/O error)", (int)rc));
+            if ((int)rc is LmdbCodes.ENOSPC or LmdbCodes.EIO) // a full tmpfs returns EIO through LMDB's writes
+                throw StoreChecks.WriteFailed(Path, new IOException($"LMDB error {(int)rc} ({rc})", (int)rc));
             throw new ImageStashException($"writing to store '{Path}' failed: LMDB error {(int)rc} ({rc}); images committed before this batch are kept.");
         }
     }
@@ -312,7 +305,7 @@ public sealed class LmdbStore : IImageStore
     private LightningTransaction BeginWrite()
     {
         try { return _env.BeginTransaction(); }
-        catch (LightningException e) when (e.StatusCode == MdbMapResized)
+        catch (LightningException e) when (e.StatusCode == LmdbCodes.MapResized)
         {
             Resize(0);
             return _env.BeginTransaction();
@@ -347,21 +340,21 @@ public sealed class LmdbStore : IImageStore
         _mapGate.EnterReadLock();
         try
         {
-            if (_idleReaders.TryTake(out var tx))
+            if (TakeIdleReader() is { } tx)
             {
                 try
                 {
                     tx.Renew();
                     return new ReadScope(tx, this);
                 }
-                catch (LightningException e) when (e.StatusCode == MdbMapResized)
+                catch (LightningException e) when (e.StatusCode == LmdbCodes.MapResized)
                 {
                     tx.Dispose(); // reset and not renewed: LightningDB frees it with the environment
                     _mapGate.ExitReadLock();
                     Resize(0);
                     _mapGate.EnterReadLock();
                 }
-                catch (LightningException e) when (e.StatusCode == MdbBadReaderSlot)
+                catch (LightningException e) when (e.StatusCode == LmdbCodes.BadReaderSlot)
                 {
                     // Another environment on the same file in this process closed and cleared this process's reader
                     // slots (LMDB asks for one environment per file per process): this transaction lost its slot.
@@ -374,7 +367,7 @@ public sealed class LmdbStore : IImageStore
                 }
             }
             try { return new ReadScope(_env.BeginTransaction(TransactionBeginFlags.ReadOnly), this); }
-            catch (LightningException e) when (e.StatusCode == MdbMapResized)
+            catch (LightningException e) when (e.StatusCode == LmdbCodes.MapResized)
             {
                 _mapGate.ExitReadLock();
                 Resize(0);
@@ -396,9 +389,14 @@ public sealed class LmdbStore : IImageStore
         public void Dispose()
         {
             tx.Reset();
-            store._idleReaders.Add(tx);
+            lock (store._idleReaders) store._idleReaders.Push(tx);
             store._mapGate.ExitReadLock();
         }
+    }
+
+    private LightningTransaction? TakeIdleReader()
+    {
+        lock (_idleReaders) return _idleReaders.TryPop(out var tx) ? tx : null;
     }
 
     private bool TryGetValue(LightningTransaction tx, long id, out ReadOnlySpan<byte> value)
@@ -441,7 +439,7 @@ public sealed class LmdbStore : IImageStore
             meta = tx.OpenDatabase("meta", config);
             images = tx.OpenDatabase("images", config);
         }
-        catch (LightningException e) when (e.StatusCode == (int)MDBResultCode.NotFound)
+        catch (LightningException e) when (e.StatusCode == LmdbCodes.NotFound)
         {
             throw ImageStashException.NotAStore(Path, "ImageStash LMDB (it has no 'images' and 'meta' databases)");
         }

@@ -69,8 +69,8 @@ public sealed class ImageBatch : IDisposable
         return _payloads.AsSpan(offset, (int)header.PayloadLength);
     }
 
-    /// <summary>Every payload back to back, in batch order (N×H×W×C when all are raw of one shape).</summary>
-    internal ReadOnlySpan<byte> AllPayloads => _payloads.AsSpan(0, _used);
+    /// <summary>Every payload back to back, in batch order (N×H×W×C when all are raw of one shape): what a store can write in one go.</summary>
+    public ReadOnlySpan<byte> Payloads => _payloads.AsSpan(0, _used);
 
     /// <summary>
     /// Adds a record, copying its payload: raw pixels (exactly <see cref="ImageShape.ByteCount"/> bytes) when the

@@ -30,7 +30,7 @@ public sealed class PngFolderStore : IImageStore
 
     private readonly Dictionary<long, (ImageHeader Header, uint Crc)> _index = [];
     private readonly StoreOptions _options;
-    private readonly FileStream? _lock;
+    private readonly StoreWriterLock? _lock;
     private readonly object _writeGate = new();
     private long[]? _sortedIds;
     private List<string> _classNames = [];
@@ -45,24 +45,17 @@ public sealed class PngFolderStore : IImageStore
         _options = options;
         bool exists = File.Exists(MarkerPath);
         if (File.Exists(path)) throw ImageStashException.NotAStore(path, "PNG folder");
-        switch (options.Mode)
-        {
-            case StoreOpenMode.CreateNew when exists:
-                throw ImageStashException.StoreExists(path);
-            case StoreOpenMode.Open or StoreOpenMode.ReadOnly when !exists:
-                if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
-                    throw ImageStashException.NotAStore(path, "PNG folder");
-                throw ImageStashException.StoreNotFound(path);
-        }
-        if (!exists && Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        bool nonEmpty = Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
+        if (!exists && nonEmpty && options.Mode is StoreOpenMode.Open or StoreOpenMode.ReadOnly) throw ImageStashException.NotAStore(path, "PNG folder");
+        StoreChecks.CheckOpenMode(path, exists, options.Mode);
+        if (nonEmpty && !exists)
             throw ImageStashException.NotAStore(path, "PNG folder (the folder is not empty and has no imagestash.json)");
-
         try
         {
             if (options.Mode != StoreOpenMode.ReadOnly)
             {
                 Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir));
-                _lock = WriterLock.Acquire(path, path);
+                _lock = StoreWriterLock.Acquire(System.IO.Path.Combine(path, StoreWriterLock.FileName), path);
             }
             if (exists) Load();
             else
@@ -71,11 +64,10 @@ public sealed class PngFolderStore : IImageStore
                 WriteMarker();
             }
         }
-        catch (Exception e) when (e is UnauthorizedAccessException || e is IOException && e is not FileNotFoundException)
+        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
         {
             _lock?.Dispose();
-            if (e is ImageStashException) throw;
-            throw ImageStashException.NotWritable(path, e);
+            throw failure;
         }
         catch
         {
@@ -185,7 +177,7 @@ public sealed class PngFolderStore : IImageStore
                 if (!_index.TryGetValue(ids[i], out entries[i])) throw ImageStashException.MissingId(Path, ids[i]);
         var shape = entries[0].Header.Shape;
         foreach (var (h, _) in entries) StoreChecks.CheckReadManyRecord(Path, shape, h);
-        StoreChecks.CheckManyBuffers(ids.Length, shape, pixels, labels);
+        StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
         for (int i = 0; i < entries.Length; i++) labels[i] = entries[i].Header.Label;
 
         int size = shape.Length;
@@ -223,12 +215,12 @@ public sealed class PngFolderStore : IImageStore
                     // A new id's file is invisible until its CSV row lands, so it can be written in place;
                     // replacing a committed image goes through a rename so no reader sees half a file.
                     string target = ImagePath(header.Id, header.Encoding);
-                    if (replaced.Contains(header.Id)) FileUtil.WriteAtomic(target, file, _options.SyncWrites);
-                    else FileUtil.WriteNew(target, file, _options.SyncWrites);
+                    if (replaced.Contains(header.Id)) StoreFiles.WriteAtomic(target, file, _options.SyncWrites);
+                    else StoreFiles.WriteNew(target, file, _options.SyncWrites);
                 }, parallel: batch.Count >= ParallelThreshold);
                 if (_options.SyncWrites)
                     foreach (string shard in Enumerable.Range(0, batch.Count).Select(i => ShardName(batch[i].Id)).Distinct())
-                        FileUtil.SyncDirectory(System.IO.Path.Combine(Path, ImagesDir, shard));
+                        StoreFiles.SyncDirectory(System.IO.Path.Combine(Path, ImagesDir, shard));
                 AppendRows(batch, crcs);
             }
             catch (IOException io)
@@ -339,13 +331,13 @@ public sealed class PngFolderStore : IImageStore
     {
         var text = new StringBuilder(CsvHeader, CsvHeader.Length + _index.Count * 48);
         foreach (var (header, crc) in _index.Values.OrderBy(e => e.Header.Id)) AppendRow(text, header, crc);
-        FileUtil.WriteAtomic(LabelsPath, Encoding.UTF8.GetBytes(text.ToString()), _options.SyncWrites);
+        StoreFiles.WriteAtomic(LabelsPath, Encoding.UTF8.GetBytes(text.ToString()), _options.SyncWrites);
     }
 
     private void WriteMarker()
     {
         var meta = new PngFolderMarker { Kind = Kind, Version = 2, ClassNames = _classNames };
-        FileUtil.WriteAtomic(MarkerPath, JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.PngFolderMarker), _options.SyncWrites);
+        StoreFiles.WriteAtomic(MarkerPath, JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.PngFolderMarker), _options.SyncWrites);
     }
 
     /// <summary>Puts a record's payload into <paramref name="destination"/>: the PNG decoded for raw pixels, the file's bytes (CRC-checked) otherwise.</summary>

@@ -110,7 +110,8 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
             // is the reference the stores' is compared with.
             if (settings.Counts is null) options.Counts = [.. options.Counts.Where(c => c < photos).Append((int)photos).Distinct()];
             options.DiskReference = spec;
-            options.DiskReferenceImages = photos;
+            using var whole = ImageSources.Open(spec); // the folder's own count: the source above may be limited
+            options.DiskReferenceImages = whole.Count ?? photos;
         }
 
         var peerRows = settings.Peer is null ? null : BenchReport.ReadRows(settings.Peer); // a bad file fails before the run

@@ -5,50 +5,6 @@ namespace ImageStash.Internal;
 /// <summary>Small file-system helpers shared by the stores: atomic replace, pooled reads, disk use.</summary>
 internal static class FileUtil
 {
-    /// <summary>Writes a whole file through a temporary file and a rename, so readers never see half of it.</summary>
-    public static void WriteAtomic(string path, ReadOnlySpan<byte> bytes, bool sync)
-    {
-        string temp = path + ".tmp";
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            RandomAccess.Write(handle, bytes, 0);
-            if (sync) RandomAccess.FlushToDisk(handle);
-        }
-        File.Move(temp, path, overwrite: true);
-        if (sync) SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-    }
-
-    /// <summary>Writes a whole file in place (for files nobody can see yet).</summary>
-    /// <remarks>
-    /// On Linux this is open(O_CREAT|O_TRUNC) + write + close through libc: .NET's own open adds an ftruncate and
-    /// flock calls that made one small file cost 200–1,300 µs on the project machine instead of ~65 µs.
-    /// </remarks>
-    public static unsafe void WriteNew(string path, ReadOnlySpan<byte> bytes, bool sync)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
-            RandomAccess.Write(handle, bytes, 0);
-            if (sync) RandomAccess.FlushToDisk(handle);
-            return;
-        }
-        const int O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 420 /* 0644 */);
-        if (fd < 0) throw Error(path);
-        try
-        {
-            fixed (byte* p = bytes)
-                for (int done = 0; done < bytes.Length;)
-                {
-                    nint n = write(fd, p + done, bytes.Length - done);
-                    if (n < 0) throw Error(path);
-                    done += (int)n;
-                }
-            if (sync && fsync(fd) != 0) throw Error(path);
-        }
-        finally { close(fd); }
-    }
-
     /// <summary>Reads a whole file into a pooled array; the caller returns it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
     public static unsafe byte[] ReadPooled(string path, out int length)
     {
@@ -156,7 +112,7 @@ internal static class FileUtil
         finally { close(fd); }
     }
 
-    private static Exception Error(string path)
+    internal static Exception Error(string path)
     {
         int errno = Marshal.GetLastPInvokeError();
         string message = $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)}";
@@ -166,16 +122,6 @@ internal static class FileUtil
             13 => new UnauthorizedAccessException(message),
             _ => new IOException(message, errno),
         };
-    }
-
-    /// <summary>fsync a directory so a rename or a new file name in it is durable.</summary>
-    public static void SyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
-        int fd = open(directory, 0 /* O_RDONLY */, 0);
-        if (fd < 0) return;
-        fsync(fd);
-        close(fd);
     }
 
     /// <summary>Bytes allocated on disk (as du counts them) and apparent bytes, for a file or a whole folder.</summary>
@@ -206,19 +152,19 @@ internal static class FileUtil
     }
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+    internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern unsafe nint write(int fd, byte* buffer, nint count);
+    internal static extern unsafe nint write(int fd, byte* buffer, nint count);
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe nint read(int fd, byte* buffer, nint count);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int fsync(int fd);
+    internal static extern int fsync(int fd);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int close(int fd);
+    internal static extern int close(int fd);
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe int stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buf);

@@ -27,7 +27,7 @@ public sealed class StoreBenchmarkTests : IDisposable
     [Fact]
     public void Every_store_operation_and_count_has_a_row_and_the_limit_rows_are_there()
     {
-        var results = RunSmall(Stores.StoreKinds.Registry, "png", "lmdb", "hdf5");
+        var results = RunSmall(Stores.StoreKinds.Builtin, "png", "lmdb", "hdf5");
         foreach (string store in new[] { "png", "lmdb", "hdf5" })
         {
             Assert.NotNull(results.Find(store, StoreBenchmark.StoreSingle, 1));
@@ -86,14 +86,14 @@ public sealed class StoreBenchmarkTests : IDisposable
     [Fact]
     public void An_unknown_store_fails_before_any_work()
     {
-        var e = Assert.Throws<ImageStashException>(() => RunSmall(Stores.StoreKinds.Registry, "png", "parquet"));
+        var e = Assert.Throws<ImageStashException>(() => RunSmall(Stores.StoreKinds.Builtin, "png", "parquet"));
         Assert.Equal("unknown store format 'parquet'; use one of: lmdb, hdf5, png.", e.Message);
     }
 
     [Fact]
     public void Report_files_have_the_documented_schema_and_plots_carry_their_labels()
     {
-        var results = RunSmall(Stores.StoreKinds.Registry, "png", "lmdb");
+        var results = RunSmall(Stores.StoreKinds.Builtin, "png", "lmdb");
         string outDir = _dir.File("out");
         var files = BenchReport.WriteAll(results, outDir);
 

@@ -40,7 +40,7 @@ public sealed class PythonInteropTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Stores.RecordKinds.StoresAndKinds), MemberType = typeof(Stores.RecordKinds))]
+    [MemberData(nameof(Stores.RecordKinds.BuiltinStoresAndKinds), MemberType = typeof(Stores.RecordKinds))]
     public void Python_reads_every_layout_and_record_kind_we_write(string kind, string records)
     {
         string path = Stores.StoreKinds.PathFor(kind, _dir.Path);
@@ -143,7 +143,7 @@ public sealed class Hdf5InteropTests : IDisposable
         // appending takes the store's path through libhdf5 for the pixels.
         string path = _dir.File("theirs.h5"), images = _dir.File("images.bin"), labels = _dir.File("labels.bin");
         var first = TestData.Batch(300, new ImageShape(32, 32, 3), seed: 3);
-        File.WriteAllBytes(images, first.AllPayloads.ToArray());
+        File.WriteAllBytes(images, first.Payloads.ToArray());
         File.WriteAllBytes(labels, [.. Enumerable.Range(0, first.Count).Select(i => (byte)first[i].Label)]);
         var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
             "import h5py, numpy as np",
@@ -161,7 +161,7 @@ public sealed class Hdf5InteropTests : IDisposable
             Assert.Equal(550, store.Count);
             var pixels = new byte[550 * 3072];
             store.ReadMany([.. Enumerable.Range(0, 550).Select(i => (long)i)], pixels, new int[550]);
-            Assert.Equal(first.AllPayloads.ToArray().Concat(more.AllPayloads.ToArray()), pixels);
+            Assert.Equal(first.Payloads.ToArray().Concat(more.Payloads.ToArray()), pixels);
         }
         (exit, var output, err) = ChildProcess.Run(ChildProcess.Python, ["-c", string.Join('\n',
             "import h5py, numpy as np",
@@ -170,7 +170,7 @@ public sealed class Hdf5InteropTests : IDisposable
             $"images.tofile('{images}'); print(images.shape[0], labels.shape[0])")]);
         Assert.True(exit == 0, err);
         Assert.Equal("550 550", output.Trim());
-        Assert.Equal(first.AllPayloads.ToArray().Concat(more.AllPayloads.ToArray()), File.ReadAllBytes(images));
+        Assert.Equal(first.Payloads.ToArray().Concat(more.Payloads.ToArray()), File.ReadAllBytes(images));
         first.Dispose();
         more.Dispose();
     }

@@ -3,17 +3,27 @@ namespace ImageStash.Tests.Stores;
 /// <summary>Every store kind the shared suite runs against; a new store adds one line here.</summary>
 public static class StoreKinds
 {
-    public static StoreRegistry Registry { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
+    public static StoreRegistry Registry { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ZipStore.Provider);
 
+    /// <summary>The registry the imagestash tool has (no test stores): for tests of the registry's own messages.</summary>
+    public static StoreRegistry Builtin { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
+
+    /// <summary>The kinds the imagestash tool knows (tests that run it in a child process use these).</summary>
     public static IReadOnlyList<string> Names { get; } = ["png", "lmdb", "hdf5"];
 
+    /// <summary>The built-in kinds and <see cref="ZipStore"/>, written with the public API alone: the contract's suite runs on all of them.</summary>
+    public static IReadOnlyList<string> Contract { get; } = [.. Names, "zip"];
+
     public static TheoryData<string> All => [.. Names];
+
+    public static TheoryData<string> AllWithTestStores => [.. Contract];
 
     /// <summary>A store path of the kind inside <paramref name="dir"/>.</summary>
     public static string PathFor(string kind, string dir, string name = "store") => kind switch
     {
         "lmdb" => System.IO.Path.Combine(dir, name + ".lmdb"),
         "hdf5" => System.IO.Path.Combine(dir, name + ".h5"),
+        "zip" => System.IO.Path.Combine(dir, name + ".zip"),
         _ => System.IO.Path.Combine(dir, name),
     };
 

@@ -8,7 +8,7 @@ public sealed class StoreRoundTripTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Pixels_labels_and_names_round_trip_for_1_3_and_4_channels(string kind)
     {
         foreach (int channels in new[] { 1, 3, 4 })
@@ -67,7 +67,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void A_big_read_many_in_any_order_is_exact(string kind)
     {
         // 6,000 images of 3 KB (18 MB): past the size where LMDB and HDF5 read in blocks on every core.
@@ -118,7 +118,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Read_many_fills_the_callers_contiguous_buffer_in_the_order_asked(string kind)
     {
         var shape = new ImageShape(32, 32, 3);
@@ -138,7 +138,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Read_many_into_a_small_buffer_is_an_argument_error(string kind)
     {
         var shape = new ImageShape(4, 4, 3);
@@ -150,7 +150,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Appending_after_reopen_keeps_the_old_images(string kind)
     {
         var shape = new ImageShape(8, 8, 3);
@@ -170,7 +170,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Putting_an_existing_id_is_refused_and_writes_nothing_unless_overwrite(string kind)
     {
         var shape = new ImageShape(6, 6, 3);
@@ -193,7 +193,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void A_missing_id_names_the_store_and_the_id(string kind)
     {
         using var store = StoreKinds.Create(kind, _dir.Path);
@@ -206,7 +206,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Class_names_persist(string kind)
     {
         string path = StoreKinds.PathFor(kind, _dir.Path);
@@ -221,7 +221,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void A_read_only_store_refuses_writes(string kind)
     {
         using (var store = StoreKinds.Create(kind, _dir.Path))
@@ -237,7 +237,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void A_second_writer_is_told_the_store_is_busy(string kind)
     {
         using var store = StoreKinds.Create(kind, _dir.Path);
@@ -248,7 +248,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Opening_a_missing_store_read_only_says_how_to_create_it(string kind)
     {
         string path = StoreKinds.PathFor(kind, _dir.Path, "nothing-here");
@@ -257,7 +257,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Creating_over_an_existing_store_is_refused(string kind)
     {
         using (StoreKinds.Create(kind, _dir.Path)) { }
@@ -266,7 +266,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Images_of_another_shape_are_refused_or_kept_apart(string kind)
     {
         using var store = StoreKinds.Create(kind, _dir.Path);
@@ -292,7 +292,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Ids_enumerate_ascending_whatever_the_insertion_order(string kind)
     {
         using var store = StoreKinds.Create(kind, _dir.Path);
@@ -305,7 +305,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Readers_on_several_threads_see_the_right_pixels(string kind)
     {
         var shape = new ImageShape(16, 16, 3);
@@ -328,7 +328,7 @@ public sealed class StoreRoundTripTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(StoreKinds.All), MemberType = typeof(StoreKinds))]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
     public void Durable_writes_round_trip_and_append(string kind)
     {
         var shape = new ImageShape(8, 8, 3);

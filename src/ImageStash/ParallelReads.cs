@@ -1,11 +1,11 @@
-namespace ImageStash.Internal;
+namespace ImageStash;
 
 /// <summary>
-/// Big reads on every core: a read-many request split into blocks taken in turn by one thread per core. Stores use
-/// it for requests of many megabytes, where each thread copies its block's pixels and checks their CRCs — one core
-/// copies while another checks, instead of one core doing both in turn.
+/// Big reads on every core, for stores' <see cref="IImageStore.ReadMany"/>: a request split into blocks taken in turn
+/// by one thread per core, each copying its block's pixels and checking their CRCs — one core copies while another
+/// checks, instead of one core doing both in turn. The failure of the earliest block is the one reported.
 /// </summary>
-internal static class ParallelBlocks
+public static class ParallelReads
 {
     /// <summary>Requests smaller than this many bytes are read on the calling thread.</summary>
     public const long MinBytes = 16 << 20;
@@ -14,6 +14,9 @@ internal static class ParallelBlocks
     public const int BlockBytes = 4 << 20;
 
     /// <summary>Reads the images <paramref name="ids"/> (with their labels) into the matching slices of the buffers.</summary>
+    /// <param name="ids">The block's ids.</param>
+    /// <param name="pixels">Where their pixels go, back to back.</param>
+    /// <param name="labels">Where their labels go.</param>
     public delegate void BlockReader(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels);
 
     /// <summary>
@@ -22,6 +25,11 @@ internal static class ParallelBlocks
     /// every core. If blocks fail, the failure of the earliest one is rethrown — the one a sequential read would have
     /// met first — and later blocks are skipped.
     /// </summary>
+    /// <param name="ids">The request's ids.</param>
+    /// <param name="pixels">The request's buffer (checked by the caller to be large enough).</param>
+    /// <param name="labels">The request's labels.</param>
+    /// <param name="imageBytes">Bytes of one image.</param>
+    /// <param name="read">Reads one block: the store's own sequential read.</param>
     public static unsafe void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels, int imageBytes, BlockReader read)
     {
         if ((long)ids.Length * imageBytes < MinBytes || Environment.ProcessorCount < 2)

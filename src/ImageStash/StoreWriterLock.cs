@@ -1,0 +1,50 @@
+using ImageStash.Internal;
+
+namespace ImageStash;
+
+/// <summary>
+/// One writer per store, across processes: an exclusive advisory lock on a file (inside a folder store, beside a
+/// one-file store), held while the store is open for writing. A second writer fails at once with a clear message
+/// instead of waiting on, or corrupting, the store. Disposing releases the lock and removes the file.
+/// </summary>
+public sealed class StoreWriterLock : IDisposable
+{
+    /// <summary>The lock file's name inside a folder store.</summary>
+    public const string FileName = "imagestash.lock";
+
+    private readonly FileStream _file;
+
+    private StoreWriterLock(FileStream file) => _file = file;
+
+    /// <summary>Takes the lock on <paramref name="lockFile"/> (created if needed) for the store at <paramref name="storePath"/>.</summary>
+    /// <exception cref="ImageStashException">Another process holds it (<see cref="ImageStashError.Locked"/>), or the file
+    /// cannot be created there (<see cref="ImageStashError.NotWritable"/>).</exception>
+    public static StoreWriterLock Acquire(string lockFile, string storePath) =>
+        TryAcquire(lockFile, storePath) ?? throw ImageStashException.Locked(storePath);
+
+    /// <summary>Like <see cref="Acquire"/>, but returns null when another process holds the lock.</summary>
+    /// <exception cref="ImageStashException">The lock file cannot be created or opened (a read-only location).</exception>
+    public static StoreWriterLock? TryAcquire(string lockFile, string storePath)
+    {
+        try
+        {
+            // .NET takes an exclusive advisory lock (flock) for FileShare.None, which other processes also see.
+            return new StoreWriterLock(new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException e) when (Errno.IsLockedElsewhere(e))
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ImageStashException.NotWritable(storePath, e);
+        }
+    }
+
+    /// <summary>Removes the lock file while still holding it (so nobody waits on a deleted file), then releases it.</summary>
+    public void Dispose()
+    {
+        try { File.Delete(_file.Name); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _file.Dispose();
+    }
+}

@@ -88,12 +88,15 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
               </ItemGroup>
             </Project>
             """);
+        // The tests' zip store, compiled against the packages alone (no access to internals): the public API is enough to write a store.
+        File.Copy(Path.Combine(feed.Root, "tests", "ImageStash.Tests", "Stores", "ZipStore.cs"), Path.Combine(project, "ZipStore.cs"));
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using ImageStash;
             using ImageStash.Sources;
 
-            var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
-            foreach (string path in new[] { "out/s.lmdb", "out/s.h5", "out/png" })
+            var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ImageStash.Tests.Stores.ZipStore.Provider);
+            Directory.CreateDirectory("out");
+            foreach (string path in new[] { "out/s.lmdb", "out/s.h5", "out/png", "out/s.zip" })
             {
                 using (var source = ImageSources.Open("synthetic:50:16x16"))
                 using (var store = stores.Open(path))
@@ -110,11 +113,13 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         var (exit, output, error) = ChildProcess.Run("dotnet", ["run", "--project", project, "-c", "Release"], timeoutMs: 300_000, workingDirectory: project);
         Assert.True(exit == 0, $"the consumer failed ({exit}):\n{output}\n{error}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(4, lines.Length);
-        // The same synthetic images in all three stores: the same pixel sums and labels.
+        Assert.Equal(5, lines.Length);
+        // The same synthetic images in all four stores: the same pixel sums and labels.
         Assert.Equal(lines[0][5..], lines[1][5..]);
         Assert.Equal(lines[0][5..], lines[2][4..]);
+        Assert.Equal(lines[0][5..], lines[3][4..]);
         Assert.StartsWith("lmdb 50 ", lines[0]);
-        Assert.Equal("4.20 ms", lines[3]);
+        Assert.StartsWith("zip 50 ", lines[3]);
+        Assert.Equal("4.20 ms", lines[4]);
     }
 }

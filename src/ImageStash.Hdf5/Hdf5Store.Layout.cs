@@ -86,7 +86,7 @@ public sealed partial class Hdf5Store
             return;
         }
         if (H5.Lexists(_file, "images", H5.P_DEFAULT) <= 0) return;
-        _images = OpenDataset("images");
+        _images = OpenDataset("images", perRow: 0); // its rows are checked against the shape below
         var dims = H5Util.Dims(_images, Path);
         long type = H5.Dget_type(_images);
         nuint elementSize = H5.Tget_size(type);
@@ -95,10 +95,18 @@ public sealed partial class Hdf5Store
             throw new ImageStashException($"'{Path}': /images is {string.Join('×', dims)} of {elementSize}-byte elements; ImageStash reads uint8 (N, H, W, C) with C = 1, 3 or 4.");
         _shape = new ImageShape((int)dims[1], (int)dims[2], dims.Length == 4 ? (int)dims[3] : 1);
         long rows = (long)dims[0];
-        long count = Math.Min(H5Util.ReadInt64Attribute(_root, "count", Path) ?? rows, rows);
+        long count = Math.Min(ReadCount() ?? rows, rows);
         LoadRows(count, "/images has images");
         _map = PixelMap.Build(_images, _shape.Value.Length, count, Path, null);
         _chunkRows = _map?.RowsPerChunk ?? 0;
+    }
+
+    /// <summary>The root's count attribute: the rows committed (absent in files written elsewhere).</summary>
+    private long? ReadCount()
+    {
+        long? count = H5Util.ReadInt64Attribute(_root, "count", Path);
+        if (count < 0) throw new InvalidDataException($"'{Path}': its count attribute is {count}; the file is damaged — restore it from a copy.");
+        return count;
     }
 
     /// <summary>Reads the per-row datasets both layouts share (labels, ids, CRCs, names) for <paramref name="count"/> rows.</summary>
@@ -106,26 +114,26 @@ public sealed partial class Hdf5Store
     {
         if (H5.Lexists(_file, "meta", H5.P_DEFAULT) > 0)
         {
-            _meta = OpenDataset("meta");
+            _meta = OpenDataset("meta", 1);
             if ((long)H5Util.Dims(_meta, Path)[0] < count) throw new InvalidDataException($"'{Path}': /meta has fewer labels than {what}.");
             _labels.AddRange(H5Util.ReadVector<int>(_meta, H5.NATIVE_INT32, (ulong)count, Path));
         }
         else _labels.AddRange(new int[count]);
         if (H5.Lexists(_file, "ids", H5.P_DEFAULT) > 0)
         {
-            _idsSet = OpenDataset("ids");
+            _idsSet = OpenDataset("ids", 1);
             _ids.AddRange(H5Util.ReadVector<long>(_idsSet, H5.NATIVE_INT64, (ulong)count, Path));
         }
         else for (long i = 0; i < count; i++) _ids.Add(i);
         if (H5.Lexists(_file, "crc32", H5.P_DEFAULT) > 0)
         {
-            _crcSet = OpenDataset("crc32");
+            _crcSet = OpenDataset("crc32", 1);
             _crcs = [.. H5Util.ReadVector<uint>(_crcSet, H5.NATIVE_UINT32, (ulong)count, Path)];
         }
         if (H5.Lexists(_file, "name_spans", H5.P_DEFAULT) > 0 && H5.Lexists(_file, "name_bytes", H5.P_DEFAULT) > 0)
         {
-            _nameSpans = OpenDataset("name_spans");
-            _nameBytes = OpenDataset("name_bytes");
+            _nameSpans = OpenDataset("name_spans", 2);
+            _nameBytes = OpenDataset("name_bytes", 1);
             _nameBytesUsed = (long)H5Util.Dims(_nameBytes, Path)[0];
         }
         UpdateRowIndex(0);
@@ -137,9 +145,9 @@ public sealed partial class Hdf5Store
     /// </summary>
     private void LoadRagged()
     {
-        var r = _ragged = new RaggedRows { Payload = OpenDataset("payload"), Spans = OpenDataset("payload_spans"), Shapes = OpenDataset("shapes"), Encodings = OpenDataset("encodings") };
+        var r = _ragged = new RaggedRows { Payload = OpenDataset("payload", 1), Spans = OpenDataset("payload_spans", 2), Shapes = OpenDataset("shapes", 3), Encodings = OpenDataset("encodings", 1) };
         r.PayloadUsed = (long)H5Util.Dims(r.Payload, Path)[0];
-        long count = H5Util.ReadInt64Attribute(_root, "count", Path) ?? 0;
+        long count = ReadCount() ?? 0;
         foreach (long set in new[] { r.Spans, r.Shapes, r.Encodings })
             if ((long)H5Util.Dims(set, Path)[0] < count) throw new InvalidDataException($"'{Path}': the ragged layout's datasets hold fewer rows than its count ({count}); run 'imagestash verify {Path}'.");
         var spans = H5Util.ReadRows<long>(r.Spans, H5.NATIVE_INT64, (ulong)count, 2, Path);
@@ -196,7 +204,7 @@ public sealed partial class Hdf5Store
         ulong count = (ulong)_ids.Count;
         long Create(string name, long fileType, ReadOnlySpan<ulong> rest, ulong chunkRows, bool oneRowPerImage = true)
         {
-            if (H5.Lexists(_file, name, H5.P_DEFAULT) > 0) return OpenDataset(name); // half of a pair: kept as it is
+            if (H5.Lexists(_file, name, H5.P_DEFAULT) > 0) return OpenDataset(name, Product(rest)); // half of a pair: kept as it is
             long set = H5Util.CreateExtendible(_file, name, fileType, rest, chunkRows, Path);
             if (oneRowPerImage && count > 0) H5Util.Extend(set, count, Path);
             return set;
@@ -240,13 +248,33 @@ public sealed partial class Hdf5Store
         _nameBytesUsed = (long)H5Util.Dims(_nameBytes, Path)[0];
     }
 
-    private long OpenDataset(string name)
+    /// <summary>
+    /// Opens a dataset whose rows hold <paramref name="perRow"/> elements (0: checked by the caller). Every read and
+    /// write sizes its memory from the file's dimensions, so a damaged dataspace — (N, 2050) where (N, 2) belongs —
+    /// would make libhdf5 write past the buffer: it is refused here, once, with the dataset's name.
+    /// </summary>
+    private long OpenDataset(string name, ulong perRow)
     {
         long dapl = H5.Pcreate(H5.DATASET_ACCESS);
         // A cache of several chunks lets a batch that straddles chunks be written without re-reading them.
         H5.Pset_chunk_cache(dapl, 521, 16 << 20, 1.0);
-        try { return H5.Check(H5.Dopen2(_file, name, dapl), $"H5Dopen2 {name}", Path); }
+        long set;
+        try { set = H5.Check(H5.Dopen2(_file, name, dapl), $"H5Dopen2 {name}", Path); }
         finally { H5.Pclose(dapl); }
+        var dims = H5Util.Dims(set, Path);
+        if (perRow > 0 && (dims.Length == 0 || Product(dims.AsSpan(1)) != perRow))
+        {
+            H5.Dclose(set);
+            throw new InvalidDataException($"'{Path}': /{name} is {string.Join('×', dims)} where rows of {perRow} belong; the file is damaged — restore it from a copy.");
+        }
+        return set;
+    }
+
+    private static ulong Product(ReadOnlySpan<ulong> dims)
+    {
+        ulong product = 1;
+        foreach (ulong d in dims) product = d == 0 || product <= ulong.MaxValue / d ? product * d : ulong.MaxValue;
+        return product;
     }
 
     private void CloseHandles()

@@ -59,6 +59,7 @@ public sealed class LmdbStore : IImageStore
                         | (options.SyncWrites ? EnvironmentOpenFlags.None : EnvironmentOpenFlags.NoSync);
             _env = new LightningEnvironment(path, new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 });
             _env.Open(flags);
+            if (exists) CheckTrees();
             (_images, _meta) = OpenDatabases(readOnly);
         }
         catch (LightningException e)
@@ -427,6 +428,29 @@ public sealed class LmdbStore : IImageStore
         for (int i = 1; i < batch.Count; i++)
             if (batch[i].Id <= batch[i - 1].Id) return false;
         return true;
+    }
+
+    /// <summary>
+    /// Checks the pages of the snapshot a read transaction pins before LMDB follows any of them (LmdbTreeCheck): a
+    /// damaged page would otherwise abort the process. A writer in another process may overwrite the snapshot's meta
+    /// page before it is read; then a newer snapshot is checked.
+    /// </summary>
+    private void CheckTrees()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            using var tx = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            try
+            {
+                LmdbTreeCheck.Check(DataFile(Path), Path, (ulong)tx.Id);
+                return;
+            }
+            catch (LmdbTreeCheck.StaleSnapshotException) when (attempt < 10) { }
+            catch (LmdbTreeCheck.StaleSnapshotException e)
+            {
+                throw new IOException($"store '{Path}' could not be checked: a writer in another process commits faster than its pages can be read; try again.", e);
+            }
+        }
     }
 
     private (LightningDatabase Images, LightningDatabase Meta) OpenDatabases(bool readOnly)

@@ -34,8 +34,8 @@ public sealed class FuzzTests : IDisposable
         {
             var rng = new Random(i * 31 + kind.Length);
             string copy = StoreKinds.PathFor(kind, _dir.Path, $"fuzz-{i}");
-            Copy(template, copy);
-            string victim = PickFile(copy, rng);
+            StoreDamage.Copy(template, copy);
+            string victim = StoreDamage.PickFile(copy, rng);
             string how = Damage(victim, rng);
             var (exit, output, err) = ChildProcess.Cli(null, "verify", copy, "--deep");
             string what = $"iteration {i}: {how} {Path.GetFileName(victim)} -> exit {exit}";
@@ -57,32 +57,6 @@ public sealed class FuzzTests : IDisposable
             }
         }
         Assert.True(reported > 0, "some damage should be reported:\n" + string.Join('\n', outcomes));
-    }
-
-    private static void Copy(string from, string to)
-    {
-        if (File.Exists(from))
-        {
-            File.Copy(from, to);
-            return;
-        }
-        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            if (file.EndsWith(".lock", StringComparison.Ordinal)) continue;
-            string target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
-
-    private static string PickFile(string store, Random rng)
-    {
-        if (File.Exists(store)) return store;
-        string[] files = [.. Directory.GetFiles(store, "*", SearchOption.AllDirectories)
-            .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal) && !f.EndsWith("lock.mdb", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
-        // Favour the metadata files: one of them is as likely as any single image.
-        string[] special = [.. files.Where(f => f.EndsWith("data.mdb") || f.EndsWith("labels.csv") || f.EndsWith("imagestash.json"))];
-        return special.Length > 0 && rng.Next(2) == 0 ? special[rng.Next(special.Length)] : files[rng.Next(files.Length)];
     }
 
     private static string Damage(string file, Random rng)

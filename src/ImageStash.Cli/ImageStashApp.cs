@@ -40,6 +40,9 @@ internal static class ImageStashApp
                 .WithExample("verify", "cifar.lmdb", "--deep");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Copy a store into a new store of any kind and check the copy is exact.")
                 .WithExample("convert", "cifar.h5", "cifar.lmdb");
+            config.AddCommand<ShardCommand>("shard").WithDescription("Write a store as WebDataset-style tar shards with an index, in a folder or under s3://BUCKET/PREFIX.")
+                .WithExample("shard", "photos.lmdb", "s3://datasets/photos", "--endpoint", "http://127.0.0.1:7480")
+                .WithExample("shard", "cifar.h5", "cifar-shards/", "--shard-size", "16MiB");
             config.AddCommand<LoaderBenchCommand>("loader-bench").WithDescription("Measure how fast the training loader feeds batches from a store.")
                 .WithExample("loader-bench", "cifar.lmdb", "--shuffle", "--batch", "256");
             config.AddCommand<BenchCommand>("bench")

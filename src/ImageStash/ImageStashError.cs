@@ -44,4 +44,8 @@ public enum ImageStashError
 
     /// <summary>A source (a folder, an archive, a spec) cannot be read as given.</summary>
     BadSource,
+    /// <summary>The server (an S3 endpoint) cannot be reached, after retrying.</summary>
+    Unreachable,
+    /// <summary>The server refused the credentials, or there are none.</summary>
+    AccessDenied,
 }

@@ -27,13 +27,11 @@ public static class StoreConverter
         if (a.Count != b.Count) return $"'{a.Path}' holds {a.Count} images, '{b.Path}' {b.Count}";
         if (!a.ClassNames.SequenceEqual(b.ClassNames)) return "the class names differ";
         byte[] pa = [], pb = [];
-        using var idsA = a.EnumerateIds().GetEnumerator();
-        using var idsB = b.EnumerateIds().GetEnumerator();
-        while (idsA.MoveNext())
+        // Equal counts and every id of a in b: the same ids. Read in a's own order (a shard set streams).
+        foreach (long id in Loading.StreamingStores.ReadOrder(a))
         {
-            if (!idsB.MoveNext() || idsA.Current != idsB.Current) return $"id {idsA.Current} is not in '{b.Path}' at the same place";
-            long id = idsA.Current;
-            if (!a.TryGetHeader(id, out var ha) || !b.TryGetHeader(id, out var hb)) return $"id {id} has no header";
+            if (!b.TryGetHeader(id, out var hb)) return $"id {id} is not in '{b.Path}'";
+            if (!a.TryGetHeader(id, out var ha)) return $"id {id} has no header";
             if (ha != hb) return $"image {id} is {ha} in one and {hb} in the other";
             int length = (int)ha.PayloadLength;
             if (pa.Length < length) { pa = new byte[length]; pb = new byte[length]; }

@@ -23,7 +23,7 @@ public static class StoreExporter
         Directory.CreateDirectory(directory);
         long done = 0;
         var created = new HashSet<int>();
-        foreach (var chunk in store.EnumerateIds().Chunk(512))
+        foreach (var chunk in Loading.StreamingStores.ReadOrder(store).Chunk(512))
         {
             cancellationToken.ThrowIfCancellationRequested();
             ParallelWork.For(chunk.Length, i =>

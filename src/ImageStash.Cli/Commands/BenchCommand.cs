@@ -124,7 +124,7 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
     }
 
     private BenchResults RunWithProgress(IImageSource source, BenchOptions options, CancellationToken cancel) =>
-        console.WithSteps("bench", progress => StoreBenchmark.Run(source, Stores.Registry, options,
+        console.WithSteps("bench", progress => StoreBenchmark.Run(source, Stores.Writable, options,
             new Callback(p => progress.Report((p.Done, p.Total, p.Step))), cancel));
 
     private void PrintTable(BenchResults results)

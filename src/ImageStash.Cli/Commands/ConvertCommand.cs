@@ -33,8 +33,8 @@ internal sealed class ConvertCommand(AppConsole console) : Command<ConvertComman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var source = Stores.Registry.OpenRead(settings.Source);
-        using var destination = Stores.Registry.Open(settings.Destination,
+        using var source = Stores.For(settings).OpenRead(settings.Source);
+        using var destination = Stores.For(settings).Open(settings.Destination,
             new StoreOptions { Mode = StoreOpenMode.CreateNew, Format = settings.Format });
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long n = console.WithProgress($"convert → {destination.Format}", source.Count, "images",

@@ -16,7 +16,7 @@ internal sealed class ExportCommand(AppConsole console) : Command<ExportCommand.
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
+        using var store = Stores.For(settings).OpenRead(settings.Store, settings.Format);
         long n = console.WithProgress("export", store.Count, "images", p => StoreExporter.ExportFolder(store, settings.Directory, p, cancellationToken));
         console.WriteLine($"exported {n:N0} images from '{store.Path}' to '{settings.Directory}'.");
         return ImageStashApp.Ok;

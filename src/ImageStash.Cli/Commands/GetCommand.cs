@@ -24,7 +24,7 @@ internal sealed class GetCommand(AppConsole console) : Command<GetCommand.Settin
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
+        using var store = Stores.For(settings).OpenRead(settings.Store, settings.Format);
         if (!store.TryGetHeader(settings.Id, out var header)) throw ImageStashException.MissingId(store.Path, settings.Id);
         string own = StoreExporter.FileExtension(header);
         string output = settings.Output ?? $"{settings.Id}{own}";

@@ -133,7 +133,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         };
         using var source = ImageSources.Open(settings.Source, sourceOptions);
         var storeOptions = new StoreOptions { Format = settings.Format, SyncWrites = settings.Sync };
-        using var store = Stores.Registry.Open(settings.Store, storeOptions);
+        using var store = Stores.For(settings).Open(settings.Store, storeOptions);
         long before = store.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = console.WithProgress($"import → {store.Format}", source.Count, "images", progress =>

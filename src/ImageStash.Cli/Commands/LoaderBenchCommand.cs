@@ -74,7 +74,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
+        using var store = Stores.For(settings).OpenRead(settings.Store, settings.Format);
         bool random = settings.Crop == "random";
         var options = new LoaderOptions
         {

@@ -34,7 +34,7 @@ internal sealed class VerifyCommand(AppConsole console) : Command<VerifyCommand.
             console.WriteLine($"store '{settings.Store}' is damaged: reading it crashed the native store library (exit {process.ExitCode}{Signal(process.ExitCode)}); restore it from a copy.");
             return ImageStashApp.Failed;
         }
-        using var store = Stores.Registry.OpenRead(settings.Store, settings.Format);
+        using var store = Stores.For(settings).OpenRead(settings.Store, settings.Format);
         var report = console.WithProgress("verify", store.Count, "images", p => StoreVerifier.Verify(store, settings.Deep, p, cancellationToken));
         foreach (var problem in report.Problems)
             console.WriteLine(problem.Id is { } id ? $"id {id}: {problem.Reason}" : problem.Reason);

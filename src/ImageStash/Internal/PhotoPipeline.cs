@@ -4,7 +4,8 @@ using ImageStash.Loading;
 namespace ImageStash.Internal;
 
 /// <summary>
-/// The loader's per-image work for the photo pipeline: read the record, pick its crop from (seed, epoch, position),
+/// The loader's per-image work for the photo pipeline: read the record, pick its crop from (seed, epoch, id) — the
+/// same on every rank, world size and resume —
 /// decode (at 1/2, 1/4 or 1/8 through the codec's DCT scaling when the crop is at least that many times the output),
 /// turn it upright, and resize the crop to the output with an antialiased filter, flipped when drawn. One instance
 /// per loader thread: its buffers grow to the largest image and are reused.
@@ -20,7 +21,7 @@ internal sealed class PhotoPipeline(LoaderOptions options)
     /// <summary>Writes record <paramref name="id"/>'s Size × Size × 3 crop into <paramref name="output"/> (HWC).</summary>
     /// <returns>The record's label.</returns>
     /// <exception cref="InvalidDataException">The record is damaged or does not decode; the message names store and id.</exception>
-    public int Load(IImageStore store, long id, int epoch, long position, Span<byte> output)
+    public int Load(IImageStore store, long id, int epoch, Span<byte> output)
     {
         if (!store.TryReadPayload(id, _payload, out var header))
         {
@@ -28,7 +29,7 @@ internal sealed class PhotoPipeline(LoaderOptions options)
             if (!store.TryReadPayload(id, _payload, out header)) throw StoreChecks.Damaged(store.Path, id, "its size changed while it was read");
         }
         var payload = _payload.AsSpan(0, (int)header.PayloadLength);
-        var random = LoaderRandom.For(options.Seed, epoch, position);
+        var random = LoaderRandom.For(options.Seed, epoch, id);
         try
         {
             if (header.IsRaw) LoadRaw(payload, header.Shape, ref random, output);

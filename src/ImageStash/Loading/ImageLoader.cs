@@ -25,6 +25,7 @@ public sealed class ImageLoader : IDisposable
 {
     private readonly IImageStore _store;
     private readonly LoaderOptions _options;
+    private readonly IEpochOrder? _epochOrder; // a streaming store's order (shards); null: a permutation of _ids
     private readonly long[] _ids;
     private readonly ConcurrentBag<LoaderBatch> _free = [];
     private readonly ConcurrentQueue<long> _skipped = new();
@@ -41,41 +42,48 @@ public sealed class ImageLoader : IDisposable
     /// <param name="options">Batching, order, sharding, transforms and output; null for the defaults.</param>
     /// <param name="resume">A state saved from a loader with the same options, to continue where it stopped.</param>
     /// <exception cref="ArgumentException">The rank is not below the world size, mean/std do not have three values,
-    /// or the state was saved with another seed, batch size or world size.</exception>
+    /// or the state was saved with another seed, batch size or world size (a shard set resumes on any world size).</exception>
     /// <exception cref="ImageStashException">The store is empty, or holds encoded images and no output size was given.</exception>
     public ImageLoader(IImageStore store, LoaderOptions? options = null, LoaderState? resume = null)
     {
         _store = store;
         _options = options ?? new LoaderOptions();
+        // A streaming store (a shard set) gives the order itself, shard by shard, and owns resumption.
+        var epochOrder = _epochOrder = store is IStreamingStore streaming ? streaming.Order(_options, resume) : null;
         if (_options.Rank >= _options.WorldSize)
             throw new ArgumentException($"Rank {_options.Rank} must be below the world size {_options.WorldSize}.", nameof(options));
-        _ids = [.. store.EnumerateIds()];
-        if (_ids.Length == 0) throw new ImageStashException($"store '{store.Path}' is empty; import images before loading them.");
-        if (!store.TryGetHeader(_ids[0], out var first)) throw ImageStashException.MissingId(store.Path, _ids[0]);
+        _ids = epochOrder is null ? [.. store.EnumerateIds()] : [];
+        if (epochOrder is null ? _ids.Length == 0 : store.Count == 0)
+            throw new ImageStashException($"store '{store.Path}' is empty; import images before loading them.");
         if (_options.Size is { } size) Shape = new ImageShape(size, size, 3);
+        else if (store.FixedShape is { } fixedShape) Shape = fixedShape;
+        else if (!store.TryGetHeader(_ids.Length > 0 ? _ids[0] : store.EnumerateIds().First(), out var first))
+            throw ImageStashException.MissingId(store.Path, _ids.Length > 0 ? _ids[0] : -1);
         else if (!first.IsRaw)
             throw new ImageStashException($"store '{store.Path}' holds encoded images (image {first.Id} is {Encodings.Name(first.Encoding)}); give the loader an output size (LoaderOptions.Size, --size 224) to decode and crop them.", ImageStashError.DoesNotFit);
-        else Shape = store.FixedShape ?? first.Shape;
+        else Shape = first.Shape;
         if (_options.Output == LoaderOutput.FloatsChw && (_options.Mean.Count != Shape.Channels || _options.Std.Count != Shape.Channels))
             throw new ArgumentException($"Normalising {Shape.Channels}-channel images needs {Shape.Channels} means and stds; got {_options.Mean.Count} and {_options.Std.Count}.", nameof(options));
-        _state = Resumed(resume) ?? new LoaderState(0, 0, _options.Seed, _options.BatchSize, _options.WorldSize);
+        _state = epochOrder?.Start ?? Resumed(resume) ?? new LoaderState(0, 0, _options.Seed, _options.BatchSize, _options.WorldSize);
         long total = _ids.Length;
         int w = _options.WorldSize;
-        ImagesPerEpoch = _options.DropLast ? total / w : (total + w - 1) / w;
-        BatchesPerEpoch = _options.DropLast ? ImagesPerEpoch / _options.BatchSize : (ImagesPerEpoch + _options.BatchSize - 1) / _options.BatchSize;
+        ImagesPerEpoch = epochOrder is not null ? epochOrder.Ids(_state.Epoch).Length : _options.DropLast ? total / w : (total + w - 1) / w;
+        BatchesPerEpoch = Batches(ImagesPerEpoch);
     }
+
+    private long Batches(long images) => _options.DropLast ? images / _options.BatchSize : (images + _options.BatchSize - 1) / _options.BatchSize;
 
     /// <summary>The shape of every image handed out (height × width × channels, whatever the layout).</summary>
     public ImageShape Shape { get; }
 
-    /// <summary>Images this rank sees per epoch.</summary>
-    public long ImagesPerEpoch { get; }
+    /// <summary>Images this rank sees per epoch (of the current epoch, for a streaming store resumed mid-epoch).</summary>
+    public long ImagesPerEpoch { get; private set; }
 
-    /// <summary>Batches this rank gets per epoch.</summary>
-    public long BatchesPerEpoch { get; }
+    /// <summary>Batches this rank gets per epoch (of the current epoch, for a streaming store resumed mid-epoch).</summary>
+    public long BatchesPerEpoch { get; private set; }
 
     /// <summary>Where the loader is: after a batch is handed out, the next one; after an epoch, the next epoch's start.</summary>
-    public LoaderState State => _state;
+    public LoaderState State => _epochOrder?.Save(_state) ?? _state;
 
     /// <summary>Ids left out as damaged so far (<see cref="LoaderOptions.SkipDamaged"/>), in the order they were met.</summary>
     public IReadOnlyCollection<long> Skipped => _skipped;
@@ -95,6 +103,7 @@ public sealed class ImageLoader : IDisposable
     /// <summary>This rank's ids of an epoch, in the order they are handed out (exposed for tests and tools).</summary>
     public long[] EpochOrder(int epoch)
     {
+        if (_epochOrder is not null) return [.. _epochOrder.Ids(epoch)];
         var shard = new long[ImagesPerEpoch];
         FillEpochOrder(epoch, new int[_ids.Length], shard);
         return shard;
@@ -145,8 +154,13 @@ public sealed class ImageLoader : IDisposable
     {
         _running = true;
         int epoch = _state.Epoch;
-        var shard = _shard ??= new long[ImagesPerEpoch];
-        FillEpochOrder(epoch, _order ??= new int[_ids.Length], shard);
+        long[] shard;
+        if (_epochOrder is not null)
+        {
+            shard = _epochOrder.Ids(epoch);
+            (ImagesPerEpoch, BatchesPerEpoch) = (shard.Length, Batches(shard.Length));
+        }
+        else FillEpochOrder(epoch, _order ??= new int[_ids.Length], shard = _shard ??= new long[ImagesPerEpoch]);
         var inFlight = _inFlight;
         inFlight.Clear();
         long scheduled = _state.Batch;
@@ -184,6 +198,7 @@ public sealed class ImageLoader : IDisposable
     {
         if (!_free.TryTake(out var batch)) batch = new LoaderBatch(Shape, _options.BatchSize, _options.Output);
         long start = index * _options.BatchSize;
+        _epochOrder?.Scheduled(epoch, start);
         int count = (int)Math.Min(_options.BatchSize, shard.Length - start);
         shard.AsSpan((int)start, count).CopyTo(batch.IdBuffer);
         batch.Count = count;
@@ -248,7 +263,7 @@ public sealed class ImageLoader : IDisposable
         var hwc = _options.Output == LoaderOutput.BytesHwc ? batch.PixelBuffer.AsSpan((int)(index * size), (int)size) : scratch.Hwc;
         try
         {
-            batch.LabelBuffer[index] = scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, batch.Start + index, hwc);
+            batch.LabelBuffer[index] = scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, hwc);
         }
         catch (Exception e) when (_options.SkipDamaged && e is InvalidDataException or ImageStashException { Error: ImageStashError.DoesNotFit })
         {
@@ -287,7 +302,7 @@ public sealed class ImageLoader : IDisposable
         }
     }
 
-    /// <summary>CIFAR's random crop and flip, drawn per image from (seed, epoch, position), so they repeat exactly on resume.</summary>
+    /// <summary>CIFAR's random crop and flip, drawn per image from (seed, epoch, id), so they repeat exactly on resume, whatever the world size.</summary>
     private void Augment(LoaderBatch batch, Scratch scratch)
     {
         int size = Shape.Length, pad = _options.RandomCropPadding;
@@ -295,7 +310,7 @@ public sealed class ImageLoader : IDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             var image = batch.PixelBuffer.AsSpan(i * size, size);
-            ulong bits = LoaderRandom.Mix(_options.Seed, batch.Epoch, batch.Start + i);
+            ulong bits = LoaderRandom.Mix(_options.Seed, batch.Epoch, batch.IdBuffer[i]);
             if (pad > 0)
             {
                 int dy = (int)(bits % (ulong)(2 * pad + 1)) - pad;

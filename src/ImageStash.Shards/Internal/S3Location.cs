@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Transfer;
+
+namespace ImageStash.Shards.Internal;
+
+/// <summary>
+/// A shard set under <c>s3://bucket/prefix</c>, through the official AWS SDK: ranged GETs in parallel for
+/// downloads, multipart uploads with bounded memory, retries with backoff while a server is away, and one clear
+/// line for what retrying cannot fix (no such bucket, access denied, no server at the endpoint).
+/// </summary>
+internal sealed class S3Location : ShardLocation
+{
+    // Opening a set must answer within seconds, even when nothing listens at the endpoint.
+    private static readonly TimeSpan OpenBudget = TimeSpan.FromSeconds(5);
+    private readonly S3Options _options;
+    private readonly AmazonS3Client _client;
+    private readonly string _url, _bucket, _prefix;
+
+    public S3Location(string url, S3Options options)
+    {
+        _url = url.TrimEnd('/');
+        _options = options;
+        string rest = _url["s3://".Length..];
+        int slash = rest.IndexOf('/');
+        (_bucket, _prefix) = slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
+        if (_bucket.Length is < 3 or > 63 || _bucket.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')))
+            throw new ImageStashException($"'{url}' does not name an S3 bucket: write s3://BUCKET/PREFIX (a bucket name is 3-63 lower-case letters, digits, '-' or '.').", ImageStashError.UnknownKind);
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.PathStyle,
+            AuthenticationRegion = options.Region,
+            MaxErrorRetry = 2,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        if (options.Endpoint is { } endpoint) config.ServiceURL = endpoint;
+        else config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        if (options.Relaxed)
+        {
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        }
+        AWSCredentials? credentials = null;
+        if (options.Profile is { } profile && !new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
+            throw new ImageStashException($"'{url}': AWS profile '{profile}' is not in ~/.aws/credentials or ~/.aws/config.", ImageStashError.AccessDenied);
+        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+    }
+
+    public override string Display => _url;
+
+    public override string CacheKey => $"s3:{_options.Endpoint ?? "aws:" + _options.Region}/{_bucket}/{_prefix}";
+
+    private string Key(string name) => _prefix.Length == 0 ? name : _prefix + "/" + name;
+
+    public override string? LocalPath(string name) => null;
+
+    public override byte[]? TryReadSmall(string name, CancellationToken cancel) => Run(async token =>
+    {
+        try
+        {
+            using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(name) }, token);
+            using var memory = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(memory, token);
+            return memory.ToArray();
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket") { return null; }
+    }, $"reading {name}", OpenBudget, cancel);
+
+    public override void Download(string name, long bytes, string target, CancellationToken cancel)
+    {
+        using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, bytes);
+        long part = _options.PartSize;
+        int parts = (int)Math.Max(1, (bytes + part - 1) / part);
+        Run(async token =>
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, parts), new ParallelOptions { MaxDegreeOfParallelism = _options.ParallelRequests, CancellationToken = token }, async (k, t) =>
+            {
+                long start = k * part, length = Math.Min(part, bytes - start);
+                if (length <= 0) return;
+                // Each part retries on its own, so a server that comes back lets the download carry on.
+                await Retrying(async u =>
+                {
+                    var request = new GetObjectRequest { BucketName = _bucket, Key = Key(name), ByteRange = new ByteRange(start, start + length - 1) };
+                    using var response = await _client.GetObjectAsync(request, u);
+                    var buffer = new byte[Math.Min(length, 1 << 20)];
+                    long done = 0;
+                    while (done < length)
+                    {
+                        int n = await response.ResponseStream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), u);
+                        if (n == 0) break;
+                        await RandomAccess.WriteAsync(file, buffer.AsMemory(0, n), start + done, u);
+                        done += n;
+                    }
+                    if (done != length) throw new IOException($"the server sent {done:N0} of {length:N0} bytes of {name}");
+                    return true;
+                }, _options.RetryFor, t);
+            });
+            return true;
+        }, $"downloading {name}", _options.RetryFor, cancel);
+    }
+
+    public override bool Exists(string name, long bytes, CancellationToken cancel) => Run(async token =>
+    {
+        try
+        {
+            var metadata = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = Key(name) }, token);
+            return metadata.ContentLength == bytes;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound) { return false; }
+    }, $"looking for {name}", _options.RetryFor, cancel);
+
+    public override void Upload(string file, string name, CancellationToken cancel) => Run(async token =>
+    {
+        using var transfer = new TransferUtility(_client, new TransferUtilityConfig { ConcurrentServiceRequests = _options.ParallelRequests });
+        await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = _bucket, Key = Key(name), FilePath = file, PartSize = _options.PartSize }, token);
+        return true;
+    }, $"uploading {name}", _options.RetryFor, cancel);
+
+    public override void PutSmall(string name, byte[] bytes, CancellationToken cancel) => Run(async token =>
+    {
+        using var body = new MemoryStream(bytes, writable: false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = Key(name), InputStream = body, AutoCloseStream = false }, token);
+        return true;
+    }, $"writing {name}", _options.RetryFor, cancel);
+
+    public override IReadOnlyList<string> List(CancellationToken cancel) => Run(async token =>
+    {
+        var names = new List<string>();
+        string? next = null;
+        string prefix = _prefix.Length == 0 ? "" : _prefix + "/";
+        do
+        {
+            var page = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix, Delimiter = "/", ContinuationToken = next }, token);
+            foreach (var o in page.S3Objects ?? []) names.Add(o.Key[prefix.Length..]);
+            next = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (next is not null);
+        return (IReadOnlyList<string>)names;
+    }, "listing the set", _options.RetryFor, cancel);
+
+    public override void Delete(string name, CancellationToken cancel) => Run(async token =>
+    {
+        await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = Key(name) }, token);
+        return true;
+    }, $"deleting {name}", _options.RetryFor, cancel);
+
+    public override void PrepareForWriting(CancellationToken cancel) => Run(async token =>
+    {
+        await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix, MaxKeys = 1 }, token);
+        return true;
+    }, "checking the bucket", OpenBudget, cancel);
+
+    public override void Dispose() => _client.Dispose();
+
+    /// <summary>Runs an S3 operation, retrying what may pass, and turns what will not into one clear line.</summary>
+    private T Run<T>(Func<CancellationToken, Task<T>> operation, string what, TimeSpan budget, CancellationToken cancel)
+    {
+        try { return Retrying(operation, budget, cancel).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            throw Translate(e, what);
+        }
+    }
+
+    /// <summary>Retries transient failures (no connection, 5xx, a timeout, a cut transfer) with backoff until <paramref name="budget"/> is spent.</summary>
+    private static async Task<T> Retrying<T>(Func<CancellationToken, Task<T>> operation, TimeSpan budget, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + budget;
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try { return await operation(cancel); }
+            catch (Exception e) when (Transient(e, cancel) && DateTime.UtcNow + delay < deadline)
+            {
+                await Task.Delay(delay, cancel);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    private static bool Transient(Exception e, CancellationToken cancel) => e switch
+    {
+        AmazonServiceException s when s.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest => false,
+        AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or 0 } => true,
+        OperationCanceledException => !cancel.IsCancellationRequested, // a timeout, not the caller
+        HttpRequestException or IOException or SocketException => true,
+        AmazonClientException { InnerException: { } inner } => Transient(inner, cancel),
+        AggregateException { InnerExceptions: [var inner] } => Transient(inner, cancel),
+        _ => false,
+    };
+
+    private ImageStashException Translate(Exception e, string what)
+    {
+        var root = e is AggregateException { InnerExceptions: [var single] } ? single : e;
+        string where = $"{_url} ({what})";
+        return root switch
+        {
+            AmazonS3Exception { ErrorCode: "NoSuchBucket" } =>
+                new ImageStashException($"{where}: bucket '{_bucket}' does not exist at {EndpointName}; create it, or check the URL.", ImageStashError.NotFound, root),
+            AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized } s =>
+                new ImageStashException($"{where}: access denied ({s.ErrorCode}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile).", ImageStashError.AccessDenied, root),
+            AmazonS3Exception s =>
+                new ImageStashException($"{where}: the server answered {(int)s.StatusCode} {s.ErrorCode} {s.Message}".TrimEnd() + ".", ImageStashError.Other, root),
+            AmazonClientException c when c.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase) =>
+                new ImageStashException($"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE.", ImageStashError.AccessDenied, root),
+            _ when Transient(root, CancellationToken.None) =>
+                new ImageStashException($"{where}: cannot reach the S3 server at {EndpointName} ({Innermost(root).Message}); check --endpoint / AWS_ENDPOINT_URL and that the server is running.", ImageStashError.Unreachable, root),
+            ImageStashException already => already,
+            _ => new ImageStashException($"{where}: {Innermost(root).Message}", ImageStashError.Other, root),
+        };
+    }
+
+    private string EndpointName => _options.Endpoint ?? $"AWS ({_options.Region})";
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is { } inner) e = inner;
+        return e;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text;
+using ImageStash.Loading;
+
+namespace ImageStash.Shards.Internal;
+
+/// <summary>
+/// The loader's order over a shard set for one rank (<see cref="IEpochOrder"/>). An epoch's positions
+/// (<see cref="EpochPlan"/>) not yet handed out when this rank's segment began — all of them at an epoch's start —
+/// are split into one contiguous range per rank. Every rank gets the same number of batches: when the split leaves a
+/// rank one sample short of its last batch, it repeats its first sample (so at most one repeat per rank per
+/// epoch). A saved state records the segment (world size and the ranges left) and batches done; resuming on the
+/// same world size continues the segment, on another one splits what is left anew: every sample exactly once.
+/// </summary>
+internal sealed class ShardOrder : IEpochOrder
+{
+    private readonly ShardSetStore _store;
+    private readonly LoaderOptions _options;
+    private readonly long[] _shardSamples;
+    private readonly int _window;
+    private readonly int _segmentEpoch;
+    private readonly List<(long Start, long End)>? _segment; // the resumed epoch's positions left at the segment's start; null: all
+    private (int Epoch, long[] Ids, (int Shard, long First)[] Visits)? _current;
+
+    public ShardOrder(ShardSetStore store, LoaderOptions options, LoaderState? resume)
+    {
+        _store = store;
+        _options = options;
+        _shardSamples = store.ShardSamples;
+        _window = store.Options.ShuffleShards;
+        if (resume is null)
+        {
+            Start = new LoaderState(0, 0, options.Seed, options.BatchSize, options.WorldSize);
+            return;
+        }
+        if (resume.Seed != options.Seed)
+            throw new ArgumentException($"The saved state was made with seed {resume.Seed}, these options have seed {options.Seed}; resume with the same seed.", nameof(resume));
+        if (resume.BatchSize != options.BatchSize)
+            throw new ArgumentException($"The saved state counts batches of {resume.BatchSize}, these options make batches of {options.BatchSize}; resume with the same batch size.", nameof(resume));
+        if (resume is { Epoch: < 0 } or { Batch: < 0 } or { WorldSize: < 1 })
+            throw new ArgumentException("A saved state has a non-negative epoch and batch and a world size of at least 1.", nameof(resume));
+        var (window, remaining) = Parse(resume.Stream);
+        if (window != _window)
+            throw new ArgumentException($"The saved state was made with a shuffle window of {window} shards, this set is read with {_window}; resume with the same ShuffleShards.", nameof(resume));
+        _segmentEpoch = resume.Epoch;
+        if (resume.WorldSize == options.WorldSize)
+        {
+            _segment = remaining;
+            Start = resume with { Stream = null };
+            return;
+        }
+        // Another world size: what the old ranks had not handed out is split among the new ones.
+        var plan = Plan(resume.Epoch);
+        var old = remaining ?? [(0, plan.Length)];
+        long total = Total(old), consumed = resume.Batch * options.BatchSize;
+        var left = new List<(long, long)>();
+        for (int r = 0; r < resume.WorldSize; r++)
+        {
+            var (lo, hi) = RankRange(total, r, resume.WorldSize);
+            left.AddRange(Slice(old, Math.Min(hi, lo + consumed), hi));
+        }
+        _segment = left;
+        Start = new LoaderState(resume.Epoch, 0, options.Seed, options.BatchSize, options.WorldSize);
+    }
+
+    /// <summary>Where the loader starts: epoch and batch within this rank's sequence for that epoch.</summary>
+    public LoaderState Start { get; }
+
+    public long[] Ids(int epoch) => Sequence(epoch).Ids;
+
+    public void Scheduled(int epoch, long start)
+    {
+        var visits = Sequence(epoch).Visits;
+        long now = start + _options.BatchSize;
+        int ahead = 0;
+        foreach (var (shard, first) in visits)
+        {
+            if (first < start) continue;
+            if (first >= now && ahead++ >= _store.Options.PrefetchShards) break;
+            _store.Prefetch(shard);
+        }
+    }
+
+    public LoaderState Save(LoaderState position) => position with
+    {
+        BatchSize = _options.BatchSize,
+        WorldSize = _options.WorldSize,
+        Stream = Format(_window, position.Epoch == _segmentEpoch ? _segment : null),
+    };
+
+    /// <summary>This rank's ids for the epoch and the shards in the order it first needs them.</summary>
+    private (long[] Ids, (int Shard, long First)[] Visits) Sequence(int epoch)
+    {
+        if (_current is { } c && c.Epoch == epoch) return (c.Ids, c.Visits);
+        var plan = Plan(epoch);
+        var positions = epoch == _segmentEpoch && _segment is not null ? _segment : [(0, plan.Length)];
+        long total = Total(positions);
+        int w = _options.WorldSize, b = _options.BatchSize;
+        var (lo, hi) = RankRange(total, _options.Rank, w);
+        long size = hi - lo, smallest = total / w, largest = (total + w - 1) / w;
+        long length = _options.DropLast ? smallest / b * b : Math.Max(size, largest == 0 ? 0 : (largest + b - 1) / b * b - b + 1);
+        var mine = Slice(positions, lo, hi);
+        var ids = new long[length];
+        var visits = new List<(int, long)>();
+        var seen = new HashSet<int>();
+        long k = 0;
+        foreach (var (start, end) in mine)
+            for (long p = start; p < end && k < length; p++) Put(p);
+        // Short of the last batch by one: repeat this rank's first samples (or the segment's, if it got none).
+        var pad = mine.Count > 0 ? mine : Slice(positions, 0, Math.Min(total, 1));
+        for (int i = 0; k < length && pad.Count > 0; i = (i + 1) % pad.Count)
+            for (long p = pad[i].Start; p < pad[i].End && k < length; p++) Put(p);
+        _current = (epoch, ids, [.. visits]);
+        return (ids, _current.Value.Visits);
+
+        void Put(long position)
+        {
+            var (row, shard) = plan.At(position);
+            if (seen.Add(shard)) visits.Add((shard, k));
+            ids[k++] = _store.IdAt(row);
+        }
+    }
+
+    private EpochPlan Plan(int epoch) => new(_shardSamples, _options.Seed, epoch, _window, _options.Shuffle);
+
+    private static long Total(List<(long Start, long End)> ranges) => ranges.Sum(r => r.End - r.Start);
+
+    /// <summary>Rank <paramref name="rank"/>'s share of <paramref name="total"/> positions: [lo, hi), sizes differing by at most one.</summary>
+    private static (long Lo, long Hi) RankRange(long total, int rank, int world) =>
+        ((long)(System.Numerics.BigInteger)total * rank / world, (long)((System.Numerics.BigInteger)total * (rank + 1) / world));
+
+    /// <summary>The positions [from, to) of the concatenation of <paramref name="ranges"/>.</summary>
+    private static List<(long Start, long End)> Slice(List<(long Start, long End)> ranges, long from, long to)
+    {
+        var slice = new List<(long, long)>();
+        long offset = 0;
+        foreach (var (start, end) in ranges)
+        {
+            long length = end - start;
+            long a = Math.Max(from, offset), z = Math.Min(to, offset + length);
+            if (a < z) slice.Add((start + a - offset, start + z - offset));
+            offset += length;
+        }
+        return slice;
+    }
+
+    private static string Format(int window, List<(long Start, long End)>? remaining)
+    {
+        var text = new StringBuilder($"shards-v1;window={window}");
+        if (remaining is not null) text.Append(";left=").AppendJoin(',', remaining.Select(r => $"{r.Start}-{r.End}"));
+        return text.ToString();
+    }
+
+    private static (int Window, List<(long Start, long End)>? Remaining) Parse(string? stream)
+    {
+        if (stream is null) throw new ArgumentException("The saved state is not a shard set's (it has no stream position); it was saved by a loader over another kind of store.", "resume");
+        int window = 0;
+        List<(long, long)>? left = null;
+        foreach (string part in stream.Split(';'))
+        {
+            if (part == "shards-v1") continue;
+            if (part.StartsWith("window=", StringComparison.Ordinal) && int.TryParse(part[7..], CultureInfo.InvariantCulture, out window)) continue;
+            if (part.StartsWith("left=", StringComparison.Ordinal))
+            {
+                left = [];
+                foreach (string range in part[5..].Split(',', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var ends = range.Split('-');
+                    if (ends.Length != 2 || !long.TryParse(ends[0], CultureInfo.InvariantCulture, out long a) || !long.TryParse(ends[1], CultureInfo.InvariantCulture, out long z) || a < 0 || z < a)
+                        throw new ArgumentException($"The saved state's stream position '{stream}' is malformed.", "resume");
+                    left.Add((a, z));
+                }
+                continue;
+            }
+            throw new ArgumentException($"The saved state's stream position '{stream}' is not one this version reads.", "resume");
+        }
+        if (!stream.StartsWith("shards-v1", StringComparison.Ordinal) || window < 1)
+            throw new ArgumentException($"The saved state's stream position '{stream}' is not one this version reads.", "resume");
+        return (window, left);
+    }
+}

@@ -1,0 +1,387 @@
+using System.IO.Hashing;
+using System.Security.Cryptography;
+using System.Text;
+using ImageStash.Loading;
+using ImageStash.Shards.Internal;
+
+namespace ImageStash.Shards;
+
+/// <summary>
+/// A shard set — WebDataset-style tar shards with an <c>index.json</c> — in a local folder or under
+/// <c>s3://bucket/prefix</c>, read as a store: <c>info</c>, <c>verify</c>, <c>export</c>, <c>convert</c> and the
+/// loader work on it as on any store. Shards from object storage are downloaded (parallel ranged GETs) into a disk
+/// cache shared by the machine's processes; the loader streams them shard by shard, fetching ahead. Read-only:
+/// sets are written by <see cref="ShardWriter"/> (<c>imagestash shard</c>). Layout: docs/formats/shards.md.
+/// </summary>
+public sealed class ShardSetStore : IImageStore, IStreamingStore
+{
+    private readonly ShardLocation _location;
+    private readonly ShardCache? _cache;
+    private readonly ShardIndex _index;
+    private readonly long[] _rowIds;      // each sample's id, in the order written (shard k: rows from _shardRows[k])
+    private readonly int[] _rowLabels;
+    private readonly long[] _shardRows;   // the first row of each shard, and the total at the end
+    private readonly long[] _sortedIds;   // ids ascending, and the row of each
+    private readonly long[] _sortedRows;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, OpenShard> _open = [];
+    private readonly SemaphoreSlim _fetching = new(2);
+    private long _clock;
+    private bool _disposed;
+
+    /// <summary>Opens shard sets: s3:// URLs, and folders holding an index.json.</summary>
+    public static IStoreProvider Provider { get; } = new ShardSetProvider(null);
+
+    /// <summary>A provider with settings of its own (an endpoint, a cache) instead of the environment's.</summary>
+    public static IStoreProvider ProviderWith(ShardSetOptions options) => new ShardSetProvider(options);
+
+    /// <summary>Opens the shard set at <paramref name="path"/> (a folder or s3://bucket/prefix) for reading.</summary>
+    /// <exception cref="ImageStashException">There is no set there (no index.json: never written, or its writing never finished), it was written by a newer version, or the server cannot be reached.</exception>
+    /// <exception cref="InvalidDataException">The index or the ids file is damaged.</exception>
+    public ShardSetStore(string path, ShardSetOptions? options = null)
+    {
+        Path = path;
+        Options = options ?? new ShardSetOptions();
+        _location = ShardLocation.Open(path, Options.S3);
+        try
+        {
+            byte[] json = _location.TryReadSmall(ShardIndex.FileName, CancellationToken.None)
+                ?? throw (_location is LocalLocation && !Directory.Exists(path)
+                    ? ImageStashException.StoreNotFound(path)
+                    : new ImageStashException($"'{path}' holds no {ShardIndex.FileName}: it is not a shard set, or writing it never finished (the index is written last); run 'imagestash shard SRC {path}' again.", ImageStashError.NotAStore));
+            _index = ShardIndex.Parse(json, path);
+            byte[] ids = _location.TryReadSmall(_index.Ids.Name, CancellationToken.None)
+                ?? throw new InvalidDataException($"'{path}': the ids file '{_index.Ids.Name}' its index names is missing; write the set again.");
+            if (Crc32.HashToUInt32(ids) != _index.Ids.Crc32 || ids.Length != _index.Ids.Bytes)
+                throw new InvalidDataException($"'{path}': the ids file '{_index.Ids.Name}' is damaged (its size or CRC-32 is not the index's); write the set again.");
+            (_rowIds, _rowLabels) = IdsFile.Read(ids, _index.Samples, $"'{path}': {_index.Ids.Name}");
+        }
+        catch
+        {
+            _location.Dispose();
+            throw;
+        }
+        _shardRows = new long[_index.Shards.Count + 1];
+        for (int k = 0; k < _index.Shards.Count; k++) _shardRows[k + 1] = _shardRows[k] + _index.Shards[k].Samples;
+        _sortedIds = (long[])_rowIds.Clone();
+        _sortedRows = new long[_rowIds.Length];
+        for (long r = 0; r < _sortedRows.Length; r++) _sortedRows[r] = r;
+        Array.Sort(_sortedIds, _sortedRows);
+        for (int i = 1; i < _sortedIds.Length; i++)
+            if (_sortedIds[i] == _sortedIds[i - 1]) throw new InvalidDataException($"'{path}': id {_sortedIds[i]} appears twice in '{_index.Ids.Name}'; write the set again.");
+        if (_location.LocalPath(ShardIndex.FileName) is null)
+        {
+            string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(_location.CacheKey)))[..16].ToLowerInvariant();
+            _cache = new ShardCache(System.IO.Path.Combine(Options.CacheDirectory, key), Options.CacheLimit);
+        }
+    }
+
+    /// <summary>The settings the set was opened with.</summary>
+    public ShardSetOptions Options { get; }
+
+    /// <summary>The set's index.</summary>
+    public ShardIndex Index => _index;
+
+    /// <summary>Where downloaded shards are kept (null for a local set, read in place).</summary>
+    public string? CacheFolder => _cache?.Directory;
+
+    /// <inheritdoc />
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public string Format => "shards";
+
+    /// <inheritdoc />
+    public long Count => _rowIds.Length;
+
+    /// <inheritdoc />
+    public ImageShape? FixedShape => _index.FixedShape;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames => _index.ClassNames;
+
+    /// <summary>Every sample's label in the order written (from the ids file: no shard is read).</summary>
+    public ReadOnlySpan<int> Labels => _rowLabels;
+
+    /// <inheritdoc />
+    /// <exception cref="ImageStashException">Always: a shard set is written whole by <see cref="ShardWriter"/>.</exception>
+    public void SetClassNames(IReadOnlyList<string> names) => throw ReadOnly();
+
+    /// <inheritdoc />
+    /// <exception cref="ImageStashException">Always: a shard set is written whole by <see cref="ShardWriter"/>.</exception>
+    public void Put(ImageBatch batch, bool overwrite = false) => throw ReadOnly();
+
+    /// <inheritdoc />
+    public IEnumerable<long> EnumerateIds() => _sortedIds;
+
+    /// <inheritdoc />
+    public bool TryGetHeader(long id, out ImageHeader header)
+    {
+        header = default;
+        if (RowOf(id) is not { } row) return false;
+        using var shard = Acquire(ShardOf(row));
+        header = shard.Sample(row - _shardRows[shard.Index], id).Header;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public ImageHeader Read(long id, Span<byte> payload)
+    {
+        long row = RowOf(id) ?? throw ImageStashException.MissingId(Path, id);
+        using var shard = Acquire(ShardOf(row));
+        var sample = shard.Sample(row - _shardRows[shard.Index], id);
+        StoreChecks.CheckPayloadBuffer(sample.Header, payload);
+        shard.ReadPayload(sample, payload);
+        return sample.Header;
+    }
+
+    /// <inheritdoc />
+    public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
+    {
+        long row = RowOf(id) ?? throw ImageStashException.MissingId(Path, id);
+        using var shard = Acquire(ShardOf(row));
+        var sample = shard.Sample(row - _shardRows[shard.Index], id);
+        header = sample.Header with { Name = null };
+        if (payload.Length < sample.Header.PayloadLength) return false;
+        shard.ReadPayload(sample, payload);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    {
+        var shape = FixedShape ?? (ids.Length > 0 && TryGetHeader(ids[0], out var first) ? first.Shape : default);
+        StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
+        int size = shape.Length;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            long row = RowOf(ids[i]) ?? throw ImageStashException.MissingId(Path, ids[i]);
+            using var shard = Acquire(ShardOf(row));
+            var sample = shard.Sample(row - _shardRows[shard.Index], ids[i]);
+            StoreChecks.CheckReadManyRecord(Path, shape, sample.Header);
+            shard.ReadPayload(sample, pixels.Slice(i * size, size));
+            labels[i] = sample.Header.Label;
+        }
+    }
+
+    IEpochOrder IStreamingStore.Order(LoaderOptions options, LoaderState? resume) => new ShardOrder(this, options, resume);
+
+    IEnumerable<long> IStreamingStore.StreamOrder() => _rowIds;
+
+    /// <summary>Samples per shard, in index order.</summary>
+    internal long[] ShardSamples => [.. _index.Shards.Select(s => s.Samples)];
+
+    /// <summary>The id of the sample at <paramref name="row"/> (the order written).</summary>
+    internal long IdAt(long row) => _rowIds[row];
+
+    /// <summary>The shard holding <paramref name="row"/> (shards are never empty: the index says so).</summary>
+    internal int ShardOf(long row)
+    {
+        int k = Array.BinarySearch(_shardRows, row);
+        return k >= 0 ? k : ~k - 1;
+    }
+
+    private long? RowOf(long id)
+    {
+        int i = Array.BinarySearch(_sortedIds, id);
+        return i >= 0 ? _sortedRows[i] : null;
+    }
+
+    /// <summary>Starts fetching shard <paramref name="shard"/> into the cache (and reading its table) if it is not open or on its way.</summary>
+    internal void Prefetch(int shard)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _open.ContainsKey(shard)) return;
+            var entry = new OpenShard(this, shard);
+            _open[shard] = entry;
+            entry.Loading = Task.Run(() => Load(entry));
+            Trim();
+        }
+    }
+
+    private OpenShard Acquire(int shard)
+    {
+        OpenShard? entry;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_open.TryGetValue(shard, out entry))
+            {
+                entry = new OpenShard(this, shard);
+                _open[shard] = entry;
+                entry.Loading = Task.Run(() => Load(entry));
+                Trim();
+            }
+            entry.References++;
+            entry.LastUse = ++_clock;
+        }
+        try { entry.Loading!.GetAwaiter().GetResult(); }
+        catch
+        {
+            entry.Dispose();
+            throw;
+        }
+        return entry;
+    }
+
+    /// <summary>Closes the least recently used shards nobody reads beyond the window, prefetch and a little slack. Under <see cref="_gate"/>.</summary>
+    private void Trim()
+    {
+        int keep = Options.ShuffleShards + Options.PrefetchShards + 2;
+        while (_open.Count > keep)
+        {
+            var idle = _open.Values.Where(e => e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
+            if (idle is null) return;
+            _open.Remove(idle.Index);
+            idle.Close();
+        }
+    }
+
+    /// <summary>Makes shard <paramref name="entry"/> readable: in place for a local set, through the cache for object storage; its table read.</summary>
+    private void Load(OpenShard entry)
+    {
+        var info = _index.Shards[entry.Index];
+        _fetching.Wait();
+        try
+        {
+            if (_location.LocalPath(info.Name) is { } local)
+            {
+                Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+                try { handle = File.OpenHandle(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    throw new InvalidDataException($"shard '{info.Name}' of '{Path}' is missing: the set is incomplete; write it again with 'imagestash shard'.", e);
+                }
+                entry.Handle = handle;
+                CheckLength(info, RandomAccess.GetLength(handle));
+                var table = ShardTable.Scan(handle, info.Name, computeCrc: true);
+                CheckCrc(info, table.Crc);
+                entry.Table = Checked(info, table);
+            }
+            else
+            {
+                var cached = _cache!.Open(info.Name, temp =>
+                {
+                    _location.Download(info.Name, info.Bytes, temp, CancellationToken.None);
+                    using var file = File.OpenHandle(temp);
+                    CheckLength(info, RandomAccess.GetLength(file));
+                    CheckCrc(info, FileCrc(file));
+                });
+                entry.Cached = cached;
+                entry.Handle = cached.Handle;
+                entry.Table = Checked(info, ShardTable.Scan(cached.Handle, info.Name, computeCrc: false));
+            }
+        }
+        finally { _fetching.Release(); }
+    }
+
+    private void CheckLength(ShardEntry info, long length)
+    {
+        if (length != info.Bytes)
+            throw Damaged(info, $"it is {length:N0} bytes, index.json says {info.Bytes:N0}{(length < info.Bytes ? " (truncated)" : "")}");
+    }
+
+    private void CheckCrc(ShardEntry info, uint crc)
+    {
+        if (crc != info.Crc32) throw Damaged(info, $"its CRC-32 is {crc:x8}, index.json says {info.Crc32:x8}");
+    }
+
+    private ShardTable Checked(ShardEntry info, ShardTable table) =>
+        table.Samples.Length == info.Samples ? table : throw Damaged(info, $"it holds {table.Samples.Length:N0} samples, index.json says {info.Samples:N0}");
+
+    private InvalidDataException Damaged(ShardEntry info, string what) =>
+        new($"shard '{info.Name}' of '{Path}' is damaged: {what}; write the set again, or load with --skip-damaged to leave its samples out.");
+
+    private static uint FileCrc(Microsoft.Win32.SafeHandles.SafeFileHandle file)
+    {
+        var crc = new Crc32();
+        var buffer = new byte[1 << 20];
+        long offset = 0;
+        for (int n; (n = RandomAccess.Read(file, buffer, offset)) > 0; offset += n) crc.Append(buffer.AsSpan(0, n));
+        return crc.GetCurrentHashAsUInt32();
+    }
+
+    private ImageStashException ReadOnly() =>
+        new($"shard set '{Path}' is read-only: shard sets are written whole, with 'imagestash shard SRC {Path}'.", ImageStashError.ReadOnly);
+
+    /// <summary>Closes every shard and the connection.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var entry in _open.Values)
+            {
+                try { entry.Loading?.Wait(); }
+                catch (AggregateException) { }
+                entry.Close();
+            }
+            _open.Clear();
+        }
+        _location.Dispose();
+    }
+
+    /// <summary>One shard open for reading, counted while a read uses it (disposing the reference releases it).</summary>
+    private sealed class OpenShard(ShardSetStore store, int index) : IDisposable
+    {
+        public int Index { get; } = index;
+        public Task? Loading;
+        public int References;
+        public long LastUse;
+        public Microsoft.Win32.SafeHandles.SafeFileHandle? Handle;
+        public CachedShard? Cached;
+        public ShardTable? Table;
+
+        public ShardTable.Sample Sample(long k, long id)
+        {
+            var sample = Table!.Samples[k];
+            if (sample.Header.Id != id)
+                throw new InvalidDataException($"shard '{store._index.Shards[Index].Name}' of '{store.Path}' is damaged: sample {k} is id {sample.Header.Id}, the ids file says {id}; write the set again.");
+            return sample;
+        }
+
+        public void ReadPayload(ShardTable.Sample sample, Span<byte> payload)
+        {
+            var target = payload[..(int)sample.Header.PayloadLength];
+            for (int done = 0; done < target.Length;)
+            {
+                int n = RandomAccess.Read(Handle!, target[done..], sample.Offset + done);
+                if (n == 0) throw StoreChecks.Damaged(store.Path, sample.Header.Id, "its shard ends inside it");
+                done += n;
+            }
+            if (Crc32.HashToUInt32(target) != sample.Crc)
+                throw StoreChecks.Damaged(store.Path, sample.Header.Id, $"its bytes' CRC-32 is not {sample.Crc:x8}, as its shard's JSON says");
+        }
+
+        /// <summary>Releases this reference.</summary>
+        public void Dispose()
+        {
+            lock (store._gate) References--;
+        }
+
+        public void Close()
+        {
+            if (Cached is not null) Cached.Dispose();
+            else Handle?.Dispose();
+        }
+    }
+
+    private sealed class ShardSetProvider(ShardSetOptions? options) : IStoreProvider
+    {
+        public string Format => "shards";
+
+        public string PathHint => "s3://BUCKET/PREFIX, a folder with index.json";
+
+        public bool Matches(string path) =>
+            path.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || File.Exists(System.IO.Path.Combine(path, ShardIndex.FileName));
+
+        public IImageStore Open(string path, StoreOptions storeOptions)
+        {
+            if (storeOptions.Mode != StoreOpenMode.ReadOnly && storeOptions.Mode != StoreOpenMode.Open)
+                throw new ImageStashException($"shard set '{path}' cannot be created or written as a store: write it with 'imagestash shard SRC {path}'.", ImageStashError.ReadOnly);
+            return new ShardSetStore(path, options);
+        }
+    }
+}

@@ -22,6 +22,12 @@ public sealed class S3Options
     /// <summary>A named profile of ~/.aws/credentials to take credentials from: default AWS_PROFILE, else the SDK's chain.</summary>
     public string? Profile { get; set; } = Environment.GetEnvironmentVariable("AWS_PROFILE") is { Length: > 0 } p ? p : null;
 
+    /// <summary>An access key id to use instead of the SDK's chain (with <see cref="SecretAccessKey"/>); null: the chain.</summary>
+    public string? AccessKeyId { get; set; }
+
+    /// <summary>The secret of <see cref="AccessKeyId"/>.</summary>
+    public string? SecretAccessKey { get; set; }
+
     /// <summary>Path-style addressing (http://host/bucket/key), which S3-compatible servers need; null: on exactly when <see cref="Endpoint"/> is set.</summary>
     public bool? ForcePathStyle { get; set; }
 

@@ -193,10 +193,10 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         lock (_gate)
         {
             if (_disposed || _open.ContainsKey(shard)) return;
-            var entry = new OpenShard(this, shard);
+            var entry = new OpenShard(this, shard) { LastUse = ++_clock };
             _open[shard] = entry;
             entry.Loading = Task.Run(() => Load(entry));
-            Trim();
+            Trim(keep: entry);
         }
     }
 
@@ -206,15 +206,17 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_open.TryGetValue(shard, out entry))
+            bool opened = !_open.TryGetValue(shard, out entry);
+            if (opened)
             {
                 entry = new OpenShard(this, shard);
                 _open[shard] = entry;
                 entry.Loading = Task.Run(() => Load(entry));
-                Trim();
             }
-            entry.References++;
+            // Counted before trimming: a shard that loads at once must not look idle to Trim.
+            entry!.References++;
             entry.LastUse = ++_clock;
+            if (opened) Trim(keep: entry);
         }
         try { entry.Loading!.GetAwaiter().GetResult(); }
         catch
@@ -225,13 +227,16 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         return entry;
     }
 
-    /// <summary>Closes the least recently used shards nobody reads beyond the window, prefetch and a little slack. Under <see cref="_gate"/>.</summary>
-    private void Trim()
+    /// <summary>
+    /// Closes the least recently used shards nobody reads beyond the window, prefetch and a little slack, never
+    /// <paramref name="keep"/> (the one just opened). Under <see cref="_gate"/>.
+    /// </summary>
+    private void Trim(OpenShard keep)
     {
-        int keep = Options.ShuffleShards + Options.PrefetchShards + 2;
-        while (_open.Count > keep)
+        int limit = Options.ShuffleShards + Options.PrefetchShards + 2;
+        while (_open.Count > limit)
         {
-            var idle = _open.Values.Where(e => e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
+            var idle = _open.Values.Where(e => e != keep && e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
             if (idle is null) return;
             _open.Remove(idle.Index);
             idle.Close();
@@ -255,7 +260,13 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
                 }
                 entry.Handle = handle;
                 CheckLength(info, RandomAccess.GetLength(handle));
-                var table = ShardTable.Scan(handle, info.Name, computeCrc: true);
+                ShardTable table;
+                try { table = ShardTable.Scan(handle, info.Name, computeCrc: true); }
+                catch (InvalidDataException) when (FileCrc(handle) != info.Crc32)
+                {
+                    CheckCrc(info, FileCrc(handle)); // a bad byte anywhere: say so, rather than which member it broke
+                    throw;
+                }
                 CheckCrc(info, table.Crc);
                 entry.Table = Checked(info, table);
             }
@@ -374,8 +385,12 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
 
         public string PathHint => "s3://BUCKET/PREFIX, a folder with index.json";
 
+        /// <summary>s3:// URLs, folders with an index.json, and half-written sets (shards but no index yet), so that those are refused as such.</summary>
         public bool Matches(string path) =>
-            path.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || File.Exists(System.IO.Path.Combine(path, ShardIndex.FileName));
+            path.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
+            || File.Exists(System.IO.Path.Combine(path, ShardIndex.FileName))
+            || Directory.Exists(System.IO.Path.Combine(path, ShardWriter.SpoolName))
+            || (Directory.Exists(path) && Directory.EnumerateFiles(path, "shard-*.tar").Any());
 
         public IImageStore Open(string path, StoreOptions storeOptions)
         {

@@ -19,7 +19,7 @@ namespace ImageStash.Shards;
 /// </remarks>
 public static class ShardWriter
 {
-    private const string SpoolName = ".imagestash-partial";
+    internal const string SpoolName = ".imagestash-partial";
 
     /// <summary>Writes every image of <paramref name="source"/> into a shard set at <paramref name="destination"/>.</summary>
     /// <param name="source">Any store.</param>

@@ -6,11 +6,11 @@ public sealed class ShardWriterOptions
     private long _shardSize = 64L << 20;
     private int _parallelUploads = 2;
 
-    /// <summary>The size a shard is filled to before the next one starts (64 KiB – 4 GiB; default 64 MiB, as MosaicML Streaming and LitData).</summary>
+    /// <summary>The size a shard is filled to before the next one starts (4 KiB – 4 GiB; default 64 MiB; a sample bigger than a shard gets a shard of its own, as MosaicML Streaming and LitData).</summary>
     public long ShardSize
     {
         get => _shardSize;
-        set => _shardSize = value is >= 64L << 10 and <= 4L << 30 ? value : throw new ArgumentOutOfRangeException(nameof(ShardSize), value, "Use shards of 64 KiB to 4 GiB.");
+        set => _shardSize = value is >= 4L << 10 and <= 4L << 30 ? value : throw new ArgumentOutOfRangeException(nameof(ShardSize), value, "Use shards of 4 KiB to 4 GiB.");
     }
 
     /// <summary>

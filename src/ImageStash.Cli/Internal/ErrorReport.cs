@@ -9,7 +9,7 @@ internal static class ErrorReport
     public static int Print(Exception e, bool verbose, TextWriter error)
     {
         var cause = Cause(e);
-        bool usage = cause is CommandAppException or ArgumentException or FormatException or ImageStashException { Error: ImageStashError.UnknownKind };
+        bool usage = cause is CommandAppException or ArgumentException or FormatException or ImageStashException { Error: ImageStashError.UnknownKind or ImageStashError.ReadOnly };
         string message = cause switch
         {
             ImageStashException or InvalidDataException or CommandAppException or ArgumentException or FormatException => cause.Message,

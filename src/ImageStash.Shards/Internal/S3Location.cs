@@ -45,8 +45,8 @@ internal sealed class S3Location : ShardLocation
             config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
             config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         }
-        AWSCredentials? credentials = null;
-        if (options.Profile is { } profile && !new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
+        AWSCredentials? credentials = options is { AccessKeyId: { } id, SecretAccessKey: { } secret } ? new BasicAWSCredentials(id, secret) : null;
+        if (credentials is null && options.Profile is { } profile && !new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
             throw new ImageStashException($"'{url}': AWS profile '{profile}' is not in ~/.aws/credentials or ~/.aws/config.", ImageStashError.AccessDenied);
         _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
     }

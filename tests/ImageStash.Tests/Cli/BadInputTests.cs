@@ -167,14 +167,23 @@ public sealed class BadInputTests : IDisposable
 
     [Theory]
     [InlineData("typo.lmbd")]
-    [InlineData("s3://bucket/x")]
+    [InlineData("gs://bucket/x")]
     public void A_store_path_naming_no_kind_exits_2_and_creates_nothing(string name)
     {
         string path = name.Contains("://") ? name : _dir.File(name);
         var (exit, _, err) = CliRunner.Run("import", "synthetic:10", path);
         Assert.Equal(2, exit);
-        Assert.Equal($"imagestash: error: '{path}' names no store kind: use .lmdb, .h5/.hdf5, a folder path, or --format lmdb|hdf5|png.", OneLine(err));
+        Assert.Equal($"imagestash: error: '{path}' names no store kind: use s3://BUCKET/PREFIX, a folder with index.json, .lmdb, .h5/.hdf5, a folder path, or --format shards|lmdb|hdf5|png.", OneLine(err));
         Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+        Assert.False(Directory.Exists("gs:"));
+    }
+
+    [Fact]
+    public void Importing_into_a_shard_set_is_refused_with_the_command_that_writes_one()
+    {
+        var (exit, _, err) = CliRunner.Run("import", "synthetic:10", "s3://bucket/x");
+        Assert.Equal(2, exit);
+        Assert.Equal("imagestash: error: shard set 's3://bucket/x' cannot be created or written as a store: write it with 'imagestash shard SRC s3://bucket/x'.", OneLine(err));
         Assert.False(Directory.Exists("s3:"));
     }
 

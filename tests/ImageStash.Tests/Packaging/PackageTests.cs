@@ -6,7 +6,7 @@ namespace ImageStash.Tests.Packaging;
 [Trait("Tier", "Full")]
 public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
-    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Reporting"];
+    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.Reporting"];
 
     [Fact]
     public void Every_package_has_a_readme_licence_description_tags_docs_and_symbols()
@@ -108,18 +108,30 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
                 reader.ReadMany(ids, pixels, labels);
                 Console.WriteLine($"{reader.Format} {reader.Count} {pixels.Sum(b => (long)b)} {string.Join(',', labels)}");
             }
+            using (var lmdb = stores.OpenRead("out/s.lmdb"))
+                ImageStash.Shards.ShardWriter.Write(lmdb, "out/shards", new ImageStash.Shards.ShardWriterOptions { ShardSize = 64 << 10 });
+            using (var set = new StoreRegistry(ImageStash.Shards.ShardSetStore.Provider).OpenRead("out/shards"))
+            {
+                long[] ids = [0, 49, 7];
+                var pixels = new byte[ids.Length * 16 * 16 * 3];
+                var labels = new int[ids.Length];
+                set.ReadMany(ids, pixels, labels);
+                Console.WriteLine($"{set.Format} {set.Count} {pixels.Sum(b => (long)b)} {string.Join(',', labels)}");
+            }
             Console.WriteLine(ImageStash.Reporting.BenchTable.Time(0.0042));
             """);
         var (exit, output, error) = ChildProcess.Run("dotnet", ["run", "--project", project, "-c", "Release"], timeoutMs: 300_000, workingDirectory: project);
         Assert.True(exit == 0, $"the consumer failed ({exit}):\n{output}\n{error}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(5, lines.Length);
-        // The same synthetic images in all four stores: the same pixel sums and labels.
+        Assert.Equal(6, lines.Length);
+        // The same synthetic images in all four stores and the shard set: the same pixel sums and labels.
         Assert.Equal(lines[0][5..], lines[1][5..]);
         Assert.Equal(lines[0][5..], lines[2][4..]);
         Assert.Equal(lines[0][5..], lines[3][4..]);
         Assert.StartsWith("lmdb 50 ", lines[0]);
         Assert.StartsWith("zip 50 ", lines[3]);
-        Assert.Equal("4.20 ms", lines[4]);
+        Assert.StartsWith("shards 50 ", lines[4]);
+        Assert.Equal(lines[0][5..], lines[4][7..]);
+        Assert.Equal("4.20 ms", lines[5]);
     }
 }

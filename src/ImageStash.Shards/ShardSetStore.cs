@@ -195,7 +195,8 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
             if (_disposed || _open.ContainsKey(shard)) return;
             var entry = new OpenShard(this, shard) { LastUse = ++_clock };
             _open[shard] = entry;
-            entry.Loading = Task.Run(() => Load(entry));
+            // A thread of its own: a load blocks on the network, and blocking pool threads starves the readers.
+            entry.Loading = Task.Factory.StartNew(() => Load(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             Trim(keep: entry);
         }
     }
@@ -203,22 +204,39 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     private OpenShard Acquire(int shard)
     {
         OpenShard? entry;
+        TaskCompletionSource? loading = null;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            bool opened = !_open.TryGetValue(shard, out entry);
-            if (opened)
+            if (!_open.TryGetValue(shard, out entry))
             {
-                entry = new OpenShard(this, shard);
+                // Loaded on this thread (readers of the same shard wait for it), not queued to the thread pool:
+                // readers blocking on pool work starve the pool.
+                loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                entry = new OpenShard(this, shard) { Loading = loading.Task };
                 _open[shard] = entry;
-                entry.Loading = Task.Run(() => Load(entry));
             }
-            // Counted before trimming: a shard that loads at once must not look idle to Trim.
-            entry!.References++;
+            // Counted before trimming: a shard being loaded must not look idle to Trim.
+            entry.References++;
             entry.LastUse = ++_clock;
-            if (opened) Trim(keep: entry);
+            if (loading is not null) Trim(keep: entry);
         }
-        try { entry.Loading!.GetAwaiter().GetResult(); }
+        try
+        {
+            if (loading is not null)
+            {
+                try
+                {
+                    Load(entry);
+                    loading.SetResult();
+                }
+                catch (Exception e)
+                {
+                    loading.SetException(e);
+                }
+            }
+            entry.Loading!.GetAwaiter().GetResult();
+        }
         catch
         {
             entry.Dispose();
@@ -274,9 +292,8 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
             {
                 var cached = _cache!.Open(info.Name, temp =>
                 {
-                    _location.Download(info.Name, info.Bytes, temp, CancellationToken.None);
+                    CheckLength(info, _location.Download(info.Name, info.Bytes, temp, CancellationToken.None));
                     using var file = File.OpenHandle(temp);
-                    CheckLength(info, RandomAccess.GetLength(file));
                     CheckCrc(info, FileCrc(file));
                 });
                 entry.Cached = cached;

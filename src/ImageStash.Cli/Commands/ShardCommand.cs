@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using ImageStash.Cli.Internal;
 using ImageStash.Shards;
+using ImageStash.Shards.Internal;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Commands;
@@ -43,7 +44,7 @@ internal sealed class ShardCommand(AppConsole console) : Command<ShardCommand.Se
         public int Parallel { get; init; } = 2;
 
         public override Spectre.Console.ValidationResult Validate() =>
-            ParseSize(ShardSize) is null ? Spectre.Console.ValidationResult.Error($"--shard-size '{ShardSize}' is not a size: write e.g. 67108864, 64MiB or 1GiB.")
+            ByteSize.Parse(ShardSize) is null ? Spectre.Console.ValidationResult.Error($"--shard-size '{ShardSize}' is not a size: write e.g. 67108864, 64MiB or 1GiB.")
             : Parallel is < 1 or > 16 ? Spectre.Console.ValidationResult.Error("--parallel takes 1 to 16.")
             : Spectre.Console.ValidationResult.Success();
     }
@@ -52,7 +53,7 @@ internal sealed class ShardCommand(AppConsole console) : Command<ShardCommand.Se
     {
         var options = new ShardWriterOptions
         {
-            ShardSize = ParseSize(settings.ShardSize)!.Value,
+            ShardSize = ByteSize.Parse(settings.ShardSize)!.Value,
             Shuffle = !settings.NoShuffle,
             Seed = settings.Seed,
             ParallelUploads = settings.Parallel,
@@ -63,23 +64,5 @@ internal sealed class ShardCommand(AppConsole console) : Command<ShardCommand.Se
         console.WriteLine($"wrote {result.Samples:N0} images from '{source.Path}' as {result.Shards:N0} shards ({InfoCommand.Bytes(result.Bytes)}) to '{result.Destination}' in {result.Elapsed.TotalSeconds:F2} s"
             + $" ({result.Stored} stored, {result.Reused} already there{(result.Removed > 0 ? $", {result.Removed} old files removed" : "")}).");
         return ImageStashApp.Ok;
-    }
-
-    /// <summary>"67108864", "64MiB", "64MB" (taken as MiB), "1GiB"; null if not a size.</summary>
-    internal static long? ParseSize(string text)
-    {
-        text = text.Trim();
-        int unitAt = text.Length;
-        while (unitAt > 0 && char.IsAsciiLetter(text[unitAt - 1])) unitAt--;
-        if (!double.TryParse(text[..unitAt], NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || number <= 0) return null;
-        long scale = text[unitAt..].ToLowerInvariant() switch
-        {
-            "" or "b" => 1,
-            "k" or "kb" or "kib" => 1L << 10,
-            "m" or "mb" or "mib" => 1L << 20,
-            "g" or "gb" or "gib" => 1L << 30,
-            _ => 0,
-        };
-        return scale == 0 ? null : (long)(number * scale);
     }
 }

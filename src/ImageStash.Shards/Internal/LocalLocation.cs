@@ -17,8 +17,11 @@ internal sealed class LocalLocation(string folder) : ShardLocation
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
-    public override void Download(string name, long bytes, string target, CancellationToken cancel) =>
+    public override long Download(string name, long bytes, string target, CancellationToken cancel)
+    {
         File.Copy(Path.Combine(_folder, name), target);
+        return new FileInfo(target).Length;
+    }
 
     public override bool Exists(string name, long bytes, CancellationToken cancel) =>
         new FileInfo(Path.Combine(_folder, name)) is { Exists: true } f && f.Length == bytes;

@@ -71,23 +71,37 @@ internal sealed class S3Location : ShardLocation
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket") { return null; }
     }, $"reading {name}", OpenBudget, cancel);
 
-    public override void Download(string name, long bytes, string target, CancellationToken cancel)
+    public override long Download(string name, long bytes, string target, CancellationToken cancel)
     {
-        using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, bytes);
+        using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         long part = _options.PartSize;
         int parts = (int)Math.Max(1, (bytes + part - 1) / part);
+        long size = bytes; // the object's size as the server reports it: another size is a damaged shard, not a cut transfer
         Run(async token =>
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, parts), new ParallelOptions { MaxDegreeOfParallelism = _options.ParallelRequests, CancellationToken = token }, async (k, t) =>
             {
                 long start = k * part, length = Math.Min(part, bytes - start);
-                if (length <= 0) return;
                 // Each part retries on its own, so a server that comes back lets the download carry on.
                 await Retrying(async u =>
                 {
                     var request = new GetObjectRequest { BucketName = _bucket, Key = Key(name), ByteRange = new ByteRange(start, start + length - 1) };
-                    using var response = await _client.GetObjectAsync(request, u);
-                    var buffer = new byte[Math.Min(length, 1 << 20)];
+                    GetObjectResponse response;
+                    try { response = await _client.GetObjectAsync(request, u); }
+                    catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                    {
+                        // The object ends before this part starts.
+                        var head = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = Key(name) }, u);
+                        Interlocked.Exchange(ref size, head.ContentLength);
+                        return true;
+                    }
+                    using var body = response;
+                    if (TotalSize(response.ContentRange) is { } total && total != bytes)
+                    {
+                        Interlocked.Exchange(ref size, total);
+                        length = Math.Max(0, Math.Min(length, total - start));
+                    }
+                    var buffer = new byte[Math.Min(Math.Max(length, 1), 1 << 20)];
                     long done = 0;
                     while (done < length)
                     {
@@ -102,7 +116,13 @@ internal sealed class S3Location : ShardLocation
             });
             return true;
         }, $"downloading {name}", _options.RetryFor, cancel);
+        if (size < bytes) RandomAccess.SetLength(file, size);
+        return size;
     }
+
+    /// <summary>The object's whole size from a Content-Range header ("bytes 0-99/1234"), when it says.</summary>
+    private static long? TotalSize(string? contentRange) =>
+        contentRange is { } range && range.LastIndexOf('/') is >= 0 and var slash && long.TryParse(range.AsSpan(slash + 1), out long total) ? total : null;
 
     public override bool Exists(string name, long bytes, CancellationToken cancel) => Run(async token =>
     {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace ImageStash.Shards.Internal;
@@ -6,13 +5,21 @@ namespace ImageStash.Shards.Internal;
 /// <summary>
 /// A folder of downloaded shards with a size limit, shared by every process on the machine that reads the same
 /// set. A shard is downloaded to a private temporary file, checked against the index's size and CRC, and renamed
-/// into place, so a file under its own name is always whole. Readers hold a shared flock on each shard they have
-/// open; eviction (oldest use first) deletes only files it can lock exclusively, so it never removes a shard
-/// another process is reading. Two processes needing one shard download it once: the second waits on the first's
-/// download lock and then finds the file.
+/// into place, so a file under its own name is always whole. Two processes needing one shard download it once: the
+/// second waits on the first's download lock and then finds the file. Eviction (oldest use first) deletes only
+/// files no process has open, so it never removes a shard another process is reading.
 /// </summary>
+/// <remarks>
+/// The locks are .NET's own: on Unix, opening a file takes a shared flock unless it is opened with
+/// <see cref="FileShare.None"/>, which takes an exclusive one, both without waiting. Readers open shards shared;
+/// eviction and the download lock open exclusively, and waiting is a retry. (A flock of our own on top would fight
+/// .NET's; with DOTNET_SYSTEM_IO_DISABLEFILELOCKING set there are no locks, and a shard may be fetched twice or
+/// evicted while open: Linux keeps an open file readable after it is deleted, so readers still read it whole.)
+/// </remarks>
 internal sealed class ShardCache(string directory, long limitBytes)
 {
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
     public string Directory { get; } = System.IO.Directory.CreateDirectory(directory).FullName;
 
     /// <summary>Opens shard <paramref name="name"/> for reading under a shared lock, downloading it first when it is not here.</summary>
@@ -22,7 +29,7 @@ internal sealed class ShardCache(string directory, long limitBytes)
     {
         string path = Path.Combine(Directory, name);
         if (TryOpen(path) is { } hit) return hit;
-        using (var downloading = Lock(path + ".lock", exclusive: true, wait: true))
+        using (var downloading = LockForDownload(path + ".lock"))
         {
             if (TryOpen(path) is { } other) return other; // another process fetched it while we waited
             string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.part";
@@ -38,62 +45,79 @@ internal sealed class ShardCache(string directory, long limitBytes)
         return opened;
     }
 
-    /// <summary>Deletes the least recently used shards no process has open until the cache is within its limit.</summary>
+    /// <summary>
+    /// Deletes the least recently used shards no process has open until the cache is within its limit. Other
+    /// processes evict at the same time: a file gone since the listing is skipped.
+    /// </summary>
     public void Evict()
     {
-        var files = new DirectoryInfo(Directory).GetFiles("*.tar");
-        long total = files.Sum(f => f.Length);
-        foreach (var file in files.OrderBy(f => f.LastWriteTimeUtc))
+        var files = new List<(string Path, long Length, DateTime Used)>();
+        foreach (string path in System.IO.Directory.EnumerateFiles(Directory, "*.tar"))
         {
-            if (total <= limitBytes) break;
-            using var victim = Lock(file.FullName, exclusive: true, wait: false);
-            if (victim is null) continue; // open in some process
             try
             {
-                File.Delete(file.FullName);
+                var info = new FileInfo(path);
+                files.Add((path, info.Length, info.LastWriteTimeUtc));
+            }
+            catch (FileNotFoundException) { }
+        }
+        long total = files.Sum(f => f.Length);
+        foreach (var file in files.OrderBy(f => f.Used))
+        {
+            if (total <= limitBytes) break;
+            SafeFileHandle victim;
+            try { victim = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.None); }
+            catch (IOException e) when (IsLocked(e) || e is FileNotFoundException) { continue; } // open in some process, or gone already
+            using (victim)
+            {
+                File.Delete(file.Path);
                 total -= file.Length;
             }
-            catch (IOException) { }
         }
     }
 
+    /// <summary>The shard under a shared lock, or null when it is not in the cache. Waits out an eviction that holds it.</summary>
     private static CachedShard? TryOpen(string path)
     {
-        var handle = Lock(path, exclusive: false, wait: true);
-        if (handle is null) return null;
-        // The file's time is its last use: eviction goes oldest first.
-        try { File.SetLastWriteTimeUtc(handle, DateTime.UtcNow); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return new CachedShard(handle, path);
+        while (true)
+        {
+            SafeFileHandle handle;
+            try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+            catch (IOException e) when (IsLocked(e))
+            {
+                Thread.Sleep(Poll); // an eviction holds it for a moment: it is deleted next, or kept
+                continue;
+            }
+            // The file's time is its last use: eviction goes oldest first.
+            try { File.SetLastWriteTimeUtc(handle, DateTime.UtcNow); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return new CachedShard(handle, path);
+        }
     }
 
-    /// <summary>Opens <paramref name="path"/> and flocks it; null when it does not exist, or is locked and <paramref name="wait"/> is false.</summary>
-    private static SafeFileHandle? Lock(string path, bool exclusive, bool wait)
+    /// <summary>The download lock of one shard, waiting while another process holds it (a download of that shard is under way).</summary>
+    private static SafeFileHandle LockForDownload(string path)
     {
-        SafeFileHandle handle;
-        try
+        while (true)
         {
-            handle = exclusive && path.EndsWith(".lock", StringComparison.Ordinal)
-                ? File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete)
-                : File.OpenHandle(path, FileMode.Open, exclusive ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            try { return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException e) when (IsLocked(e))
+            {
+                Thread.Sleep(Poll);
+            }
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return handle;
-        int operation = (exclusive ? LockExclusive : LockShared) | (wait ? 0 : LockNonBlocking);
-        while (flock((int)handle.DangerousGetHandle(), operation) != 0)
-        {
-            if (Marshal.GetLastPInvokeError() == EINTR) continue;
-            handle.Dispose();
-            return null;
-        }
-        return handle;
     }
 
-    private const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4, EINTR = 4;
+    /// <summary>
+    /// Whether the open failed only because another open file holds a conflicting lock: on Unix .NET puts the
+    /// errno in HResult (EWOULDBLOCK: 11 on Linux, 35 on macOS); on Windows it is a sharing violation.
+    /// </summary>
+    private static bool IsLocked(IOException e) =>
+        e.HResult == (OperatingSystem.IsWindows() ? SharingViolation : OperatingSystem.IsMacOS() ? 35 : 11);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int flock(int fd, int operation);
+    private const int SharingViolation = unchecked((int)0x80070020);
 }
 
 /// <summary>A shard file open for reading; while it is, no process evicts it.</summary>

@@ -15,8 +15,11 @@ internal abstract class ShardLocation : IDisposable
     /// <summary>A small object (the index, the ids file), or null when there is none.</summary>
     public abstract byte[]? TryReadSmall(string name, CancellationToken cancel);
 
-    /// <summary>Downloads an object of <paramref name="bytes"/> bytes into <paramref name="target"/> (a new file), with parallel ranged reads.</summary>
-    public abstract void Download(string name, long bytes, string target, CancellationToken cancel);
+    /// <summary>
+    /// Downloads an object the index says is <paramref name="bytes"/> bytes into <paramref name="target"/> (a new
+    /// file), with parallel ranged reads; returns the object's size as stored (another size means a damaged shard).
+    /// </summary>
+    public abstract long Download(string name, long bytes, string target, CancellationToken cancel);
 
     /// <summary>Whether an object of exactly <paramref name="bytes"/> bytes exists (a resumed write skips it).</summary>
     public abstract bool Exists(string name, long bytes, CancellationToken cancel);

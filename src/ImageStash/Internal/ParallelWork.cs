@@ -20,7 +20,9 @@ internal static class ParallelWork
         int failedAt = int.MaxValue;
         Exception? failure = null;
         var gate = new object();
-        Parallel.For(0, count, (i, loop) =>
+        // One worker per core, not one per pool thread: a body that waits on I/O (a shard download) needs free pool
+        // threads for that I/O to finish, and an unbounded loop would take every thread the pool adds.
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, loop) =>
         {
             if (i > Volatile.Read(ref failedAt)) return;
             try { body(i); }

@@ -10,7 +10,7 @@ public sealed class S3Collection : ICollectionFixture<S3Server>;
 
 /// <summary>
 /// A real S3 server for the tests: Ceph's radosgw on 127.0.0.1 with its objects in memory, started by the
-/// project's script. CI installs Ceph (scripts/deps.sh --s3); without it these tests fail, they do not skip.
+/// project's script. scripts/deps.sh installs Ceph; without it these tests fail, they do not skip.
 /// </summary>
 public sealed class S3Server : IDisposable
 {

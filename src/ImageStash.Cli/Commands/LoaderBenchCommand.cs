@@ -1,8 +1,10 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using ImageStash.Bench;
 using ImageStash.Cli.Internal;
 using Spectre.Console;
 using ImageStash.Loading;
+using ImageStash.Shards;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Commands;
@@ -52,6 +54,14 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         [Description("Without --size: the CIFAR augmentation, random crop with 4-pixel padding and horizontal flip.")]
         public bool Augment { get; init; }
 
+        [CommandOption("--cold")]
+        [Description("For a shard set in object storage: empty its disk cache before every epoch, so each epoch downloads every shard.")]
+        public bool Cold { get; init; }
+
+        [CommandOption("--no-limit")]
+        [Description("With --size: skip measuring the decode limit (it reads images first, which warms a shard cache).")]
+        public bool NoLimit { get; init; }
+
         [CommandOption("--skip-damaged")]
         [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
         public bool SkipDamaged { get; init; }
@@ -74,7 +84,12 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.StartNew();
         using var store = Stores.For(settings).OpenRead(settings.Store, settings.Format);
+        double opened = started.Elapsed.TotalSeconds;
+        var remote = store is ShardSetStore { CacheFolder: not null } set ? set : null;
+        if (settings.Cold && remote is null)
+            throw new ArgumentException($"--cold empties a shard cache: '{store.Path}' is not a shard set in object storage.");
         bool random = settings.Crop == "random";
         var options = new LoaderOptions
         {
@@ -92,16 +107,32 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         using var loader = new ImageLoader(store, options);
         string pipeline = settings.Size is null ? "as stored" : $"decoded, {settings.Crop} crop to {settings.Size}×{settings.Size}";
         console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images, {pipeline}, {(settings.Float ? "float32 N×C×H×W normalised" : "uint8 N×H×W×C")}, " +
-                          $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}");
+                          $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}" +
+                          (remote is null ? "" : $"; shard cache {(settings.Cold ? "emptied before every epoch" : "kept")}"));
+        double setupSeconds = started.Elapsed.TotalSeconds;
+
+        // A set in object storage: before each epoch, the same objects fetched with plain parallel GETs (the limit).
+        var gets = new List<double>();
+        Action<int>? beforeEpoch = remote is null ? null : _ =>
+        {
+            if (remote.MeasureRawGets(cancellationToken) is var (bytes, seconds)) gets.Add(bytes / seconds);
+            if (settings.Cold) remote.EmptyCache();
+        };
         int threads = Math.Max(1, options.Workers);
         // The photo pipeline is compared with its limit, measured in turns with it: limit, epoch, limit, epoch, …
-        var (rates, limits) = settings.Size is null
-            ? (LoaderBenchmark.Epochs(loader, settings.Epochs, cancellationToken).Select(e => e.Images / e.Seconds).ToList(), [])
-            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken);
+        var (rates, limits, firsts) = settings.Size is null || settings.NoLimit
+            ? EpochsOnly(LoaderBenchmark.Epochs(loader, settings.Epochs, cancellationToken, beforeEpoch))
+            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken, beforeEpoch);
         double bytesPerImage = loader.Shape.ByteCount * (settings.Float ? 4.0 : 1.0);
+        // What the loader takes in: a shard set's stored bytes per image (tar headers included), as the network carries them.
+        double? storedPerImage = store is ShardSetStore shards ? (double)shards.Index.Bytes / shards.Count : null;
         for (int epoch = 0; epoch < rates.Count; epoch++)
-            console.WriteLine($"epoch {epoch}{(epoch == 0 && rates.Count > 1 ? " (warm-up, not in the medians)" : "")}: {rates[epoch]:N0} images/s, {rates[epoch] * bytesPerImage / 1e6:N0} MB/s out" +
-                              (epoch < limits.Count ? $"; limit just before: {limits[epoch]:N0} images/s ({rates[epoch] / limits[epoch]:F2}×)" : ""));
+            console.WriteLine($"epoch {epoch}{(epoch == 0 && rates.Count > 1 ? " (warm-up, not in the medians)" : "")}: {rates[epoch]:N0} images/s, " +
+                              (storedPerImage is { } stored ? $"{rates[epoch] * stored / 1e6:N1} MB/s in, " : "") + $"{rates[epoch] * bytesPerImage / 1e6:N0} MB/s out" +
+                              $"; first batch after {firsts[epoch]:F2} s" +
+                              (epoch < limits.Count ? $"; limit just before: {limits[epoch]:N0} images/s ({rates[epoch] / limits[epoch]:F2}×)" : "") +
+                              (epoch < gets.Count ? $"; plain GETs just before: {gets[epoch] / 1e6:N1} MB/s" + (storedPerImage is { } s ? $" ({rates[epoch] * s / gets[epoch]:F2}×)" : "") : ""));
+        console.WriteLine($"first batch {setupSeconds + firsts[0]:F2} s after start (opening the store {opened:F2} s)");
         // The first epoch pays for compiling the code and mapping the store: the medians are of the others.
         int skip = rates.Count > 1 ? 1 : 0;
         var timed = rates.Skip(skip).ToList();
@@ -113,6 +144,15 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             console.WriteLine($"limit: the codec decoding the same images whole, from memory, on {threads} thread(s): median {Median(limits.Skip(skip).ToList()):N0} images/s; " +
                               $"the loader runs at a median {Median(ratios):F2}× the limit measured just before each epoch (range {ratios.Min():F2}–{ratios.Max():F2}×)");
         }
+        if (gets.Count > 0 && storedPerImage is { } perImage)
+        {
+            var ratios = rates.Zip(gets, (r, g) => r * perImage / g).Skip(skip).ToList();
+            console.WriteLine($"limit: plain GETs of the same shards, {remote!.Options.S3.ParallelRequests} at a time: median {Median(gets.Skip(skip).ToList()) / 1e6:N1} MB/s; " +
+                              $"the loader takes its bytes in at a median {Median(ratios):F2}× that (range {ratios.Min():F2}–{ratios.Max():F2}×)");
+        }
         return ImageStashApp.Ok;
     }
+
+    private static (IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>) EpochsOnly(IReadOnlyList<(long Images, double Seconds, double FirstBatch)> epochs) =>
+        ([.. epochs.Select(e => e.Images / e.Seconds)], [], [.. epochs.Select(e => e.FirstBatch)]);
 }

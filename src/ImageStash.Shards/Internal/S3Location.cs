@@ -120,6 +120,16 @@ internal sealed class S3Location : ShardLocation
         return size;
     }
 
+    /// <summary>Reads a whole object in one plain GET and throws the bytes away: the benchmark's limit for downloads.</summary>
+    public long GetAndDiscard(string name, CancellationToken cancel) => Run(async token =>
+    {
+        using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(name) }, token);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        for (int n; (n = await response.ResponseStream.ReadAsync(buffer, token)) > 0;) total += n;
+        return total;
+    }, $"reading {name}", _options.RetryFor, cancel);
+
     /// <summary>The object's whole size from a Content-Range header ("bytes 0-99/1234"), when it says.</summary>
     private static long? TotalSize(string? contentRange) =>
         contentRange is { } range && range.LastIndexOf('/') is >= 0 and var slash && long.TryParse(range.AsSpan(slash + 1), out long total) ? total : null;

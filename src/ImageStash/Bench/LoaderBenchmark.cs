@@ -16,38 +16,45 @@ public static class LoaderBenchmark
     /// Epochs of the loader alternating with rounds of <see cref="DecodeLimit"/> (limit, epoch, limit, epoch, …), so a
     /// slow spell of the machine hits both. Returns the rates of each, in order.
     /// </summary>
-    public static (IReadOnlyList<double> Loader, IReadOnlyList<double> Limit) Interleaved(ImageLoader loader, IImageStore store, int threads, int epochs, CancellationToken cancellationToken = default)
+    /// <remarks><c>beforeEpoch</c> runs before each epoch, after its limit round (a benchmark's own measurement, or emptying a cache).</remarks>
+    public static (IReadOnlyList<double> Loader, IReadOnlyList<double> Limit, IReadOnlyList<double> FirstBatch) Interleaved(ImageLoader loader, IImageStore store, int threads, int epochs, CancellationToken cancellationToken = default, Action<int>? beforeEpoch = null)
     {
         var decoder = DecodeWork.Load(store, 2000);
         var loaderRates = new List<double>();
         var limitRates = new List<double>();
+        var firstBatch = new List<double>();
         decoder?.Round(threads); // warm-up
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             if (decoder is not null) limitRates.Add(decoder.Round(threads));
-            var (images, seconds) = Epochs(loader, 1, cancellationToken)[0];
+            beforeEpoch?.Invoke(epoch);
+            var (images, seconds, first) = Epochs(loader, 1, cancellationToken)[0];
             loaderRates.Add(images / seconds);
+            firstBatch.Add(first);
         }
-        return (loaderRates, limitRates);
+        return (loaderRates, limitRates, firstBatch);
     }
 
     /// <summary>Runs <paramref name="epochs"/> epochs, touching every batch as a training step would.</summary>
-    /// <returns>Images and seconds per epoch.</returns>
-    public static IReadOnlyList<(long Images, double Seconds)> Epochs(ImageLoader loader, int epochs, CancellationToken cancellationToken = default)
+    /// <remarks><c>beforeEpoch</c> runs before each epoch, outside its timing.</remarks>
+    /// <returns>Images and seconds per epoch, and the seconds until its first batch.</returns>
+    public static IReadOnlyList<(long Images, double Seconds, double FirstBatch)> Epochs(ImageLoader loader, int epochs, CancellationToken cancellationToken = default, Action<int>? beforeEpoch = null)
     {
-        var results = new List<(long, double)>();
+        var results = new List<(long, double, double)>();
         for (int epoch = 0; epoch < epochs; epoch++)
         {
+            beforeEpoch?.Invoke(epoch);
             var clock = Stopwatch.StartNew();
             long images = 0;
-            double checksum = 0;
+            double checksum = 0, first = double.NaN;
             foreach (var batch in loader.NextEpoch())
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (images == 0) first = clock.Elapsed.TotalSeconds;
                 images += batch.Count;
                 checksum += batch.Output == LoaderOutput.FloatsChw ? batch.Floats[^1] : batch.Pixels[^1];
             }
-            results.Add((images, clock.Elapsed.TotalSeconds));
+            results.Add((images, clock.Elapsed.TotalSeconds, first));
         }
         return results;
     }

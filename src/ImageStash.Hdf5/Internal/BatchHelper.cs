@@ -28,8 +28,12 @@ internal sealed class BatchHelper
     {
         _batch = batch;
         Crcs = new uint[batch.Count];
-        Worker.Post(this);
+        if (Disabled) _done.Set(); // the writer computes every CRC and runs the offered work itself
+        else Worker.Post(this);
     }
+
+    /// <summary>IMAGESTASH_HDF5_HELPER=off: no helper thread, for the A/B in benchmarks/results/.</summary>
+    private static readonly bool Disabled = Environment.GetEnvironmentVariable("IMAGESTASH_HDF5_HELPER") == "off";
 
     /// <summary>Image i's CRC-32, complete after <see cref="FinishCrcs"/>.</summary>
     public uint[] Crcs { get; }

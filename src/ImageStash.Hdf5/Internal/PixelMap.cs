@@ -49,7 +49,7 @@ internal sealed class PixelMap
             {
                 ulong address = H5.Dget_offset(dataset);
                 if (address == H5.HADDR_UNDEF) return rows == 0 ? new PixelMap(rowBytes, 0, [0], 0) : null;
-                return new PixelMap(rowBytes, 0, [(long)address], rows);
+                return new PixelMap(rowBytes, 0, [Checked(address, path)], rows);
             }
             if (layout != H5.D_CHUNKED) return null;
             var dims = H5Util.Dims(dataset, path);
@@ -77,7 +77,7 @@ internal sealed class PixelMap
                 uint mask;
                 ulong address, size;
                 if (H5.Dget_chunk_info_by_coord(dataset, offset, &mask, &address, &size) < 0 || address == H5.HADDR_UNDEF) return null;
-                addresses.Add((long)address);
+                addresses.Add(Checked(address, path));
             }
         }
         catch (EntryPointNotFoundException)
@@ -86,6 +86,11 @@ internal sealed class PixelMap
         }
         return new PixelMap(rowBytes, perChunk, addresses, rows, rank);
     }
+
+    /// <summary>A data address from the file's metadata, refused when no file could hold it (damaged metadata).</summary>
+    private static long Checked(ulong address, string path) =>
+        address < 1UL << 60 ? (long)address
+            : throw new InvalidDataException($"'{path}': a dataset's data address ({address:N0}) lies beyond any file; the file's metadata is damaged. Run 'imagestash verify {path}'.");
 
     /// <summary>Reads rows [row, row+count) into <paramref name="destination"/>, one positioned read per run of chunks.</summary>
     public void Read(SafeFileHandle file, long row, long count, Span<byte> destination, string path)

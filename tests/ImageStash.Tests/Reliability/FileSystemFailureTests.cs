@@ -63,4 +63,54 @@ public sealed class FileSystemFailureTests : IDisposable
         Assert.StartsWith($"imagestash: error: cannot write store '{path}': Read-only file system", line);
         Assert.EndsWith("choose a writable location, or open the store read-only.", line);
     }
+
+    /// <summary>
+    /// The review's suspected race: an HDF5 commit that fails rolls the store back (ids, labels and CRCs cleared and
+    /// read again) while other threads read. Class names too big for the disk make SetClassNames's commit fail; four
+    /// readers hammer the store throughout and must only ever see the committed images, never an error.
+    /// </summary>
+    [Fact]
+    public async Task An_hdf5_commit_that_fails_under_readers_rolls_back_without_any_reader_seeing_it()
+    {
+        string path = Path.Combine(_mount, "race.h5");
+        using var store = StoreKinds.Registry.Open(path);
+        using (var batch = TestData.Batch(400, new ImageShape(16, 16, 3))) store.Put(batch);
+        var expected = new byte[400][];
+        for (int id = 0; id < 400; id++)
+        {
+            expected[id] = new byte[16 * 16 * 3];
+            store.Read(id, expected[id]);
+        }
+        using var stop = new CancellationTokenSource();
+        long reads = 0;
+        var readers = Enumerable.Range(0, 4).Select(r => Task.Run(() =>
+        {
+            var buffer = new byte[16 * 16 * 3];
+            var random = new Random(r);
+            while (!stop.IsCancellationRequested)
+            {
+                int id = random.Next(400);
+                store.Read(id, buffer);
+                Assert.Equal(expected[id], buffer);
+                Interlocked.Increment(ref reads);
+            }
+        })).ToArray();
+        int failures = 0;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            long before = Interlocked.Read(ref reads);
+            var huge = Enumerable.Range(0, 40_000).Select(i => $"class-{i}-{new string('x', 80)}").ToList(); // ~3.5 MB > the 3 MB disk
+            var e = Assert.Throws<ImageStashException>(() => store.SetClassNames(huge));
+            Assert.Contains("failed", e.Message);
+            failures++;
+            SpinWait.SpinUntil(() => Interlocked.Read(ref reads) > before + 100, TimeSpan.FromSeconds(5));
+        }
+        stop.Cancel();
+        await Task.WhenAll(readers);
+        Assert.Equal(5, failures);
+        Assert.True(reads > 500, $"the readers read only {reads} times: they did not overlap the failing commits");
+        Assert.Equal(400, store.Count);
+        store.SetClassNames(["a", "b"]);
+        Assert.Equal(["a", "b"], store.ClassNames);
+    }
 }

@@ -39,7 +39,7 @@ internal sealed class PixelMap
     {
         // A chunked map only grows (its layout is fixed at creation): ask for the new chunks alone.
         if (previous is { _rowsPerChunk: > 0 } p && p._rowBytes == rowBytes)
-            return Chunks(dataset, rowBytes, rows, p._rowsPerChunk, p._rank, p);
+            return Chunks(dataset, rowBytes, rows, p._rowsPerChunk, p._rank, p, path);
         long dcpl = H5.Check(H5.Dget_create_plist(dataset), "H5Dget_create_plist", path);
         try
         {
@@ -56,13 +56,13 @@ internal sealed class PixelMap
             var chunk = new ulong[dims.Length];
             fixed (ulong* c = chunk) H5.Check(H5.Pget_chunk(dcpl, chunk.Length, c), "H5Pget_chunk", path);
             for (int i = 1; i < dims.Length; i++) if (chunk[i] != dims[i]) return null;
-            return Chunks(dataset, rowBytes, rows, (long)chunk[0], dims.Length, null);
+            return Chunks(dataset, rowBytes, rows, (long)chunk[0], dims.Length, null, path);
         }
         finally { H5.Pclose(dcpl); }
     }
 
     /// <summary>Looks up the chunk addresses <paramref name="previous"/> lacks (its last, partial chunk is asked again).</summary>
-    private static unsafe PixelMap? Chunks(long dataset, int rowBytes, long rows, long perChunk, int rank, PixelMap? previous)
+    private static unsafe PixelMap? Chunks(long dataset, int rowBytes, long rows, long perChunk, int rank, PixelMap? previous, string path)
     {
         long chunks = (rows + perChunk - 1) / perChunk;
         var addresses = previous is null ? new List<long>((int)chunks) : new List<long>(previous._addresses);

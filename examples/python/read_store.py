@@ -61,8 +61,9 @@ def class_names(path):
         import lmdb
 
         env = lmdb.open(path, readonly=True, lock=False, max_dbs=4, subdir=True)
+        meta = env.open_db(b"meta", create=False)  # opened before the read transaction, which cannot open one
         with env.begin() as txn:
-            names = txn.get(b"class_names", db=env.open_db(b"meta", create=False))
+            names = txn.get(b"class_names", db=meta)
         env.close()
         return json.loads(names) if names else []
     if path.endswith((".h5", ".hdf5")):

@@ -61,7 +61,7 @@ internal sealed class ShardCommand(AppConsole console) : Command<ShardCommand.Se
         };
         using var source = Stores.For(settings).OpenRead(settings.Source, settings.Format);
         var result = console.WithProgress("shard", source.Count, "images", p => ShardWriter.Write(source, settings.Destination, options, p, cancellationToken));
-        console.WriteLine($"wrote {result.Samples:N0} images from '{source.Path}' as {result.Shards:N0} shards ({InfoCommand.Bytes(result.Bytes)}) to '{result.Destination}' in {result.Elapsed.TotalSeconds:F2} s"
+        console.WriteLine($"wrote {result.Samples:N0} images from '{source.Path}' as {result.Shards:N0} shard{(result.Shards == 1 ? "" : "s")} ({InfoCommand.Bytes(result.Bytes)}) to '{result.Destination}' in {result.Elapsed.TotalSeconds:F2} s"
             + $" ({result.Stored} stored, {result.Reused} already there{(result.Removed > 0 ? $", {result.Removed} old files removed" : "")}).");
         return ImageStashApp.Ok;
     }

@@ -11,10 +11,10 @@ namespace ImageStash.Hdf5.Internal;
 /// </summary>
 /// <remarks>
 /// The helper is one long-lived background thread that spins for up to 2 ms after each batch before it sleeps, and
-/// the writer spins while it waits for the helper. A sleeping thread on this virtual machine took 0.1–0.5 ms to
-/// wake (a halted virtual core), as long as a batch's CRCs take; with thread-pool tasks the writer waited for that
-/// at every batch (100,000 images in batches of 1,024: 6 % slower). One helper serves the process: batches reach it
-/// one at a time, because the writer holds <see cref="H5.Gate"/> from construction to <see cref="Wait"/>.
+/// the writer spins while it waits for it: waking a sleeping thread costs as much as a batch's CRCs on a virtual
+/// machine. One helper serves the process: batches reach it one at a time, because the writer holds
+/// <see cref="H5.Gate"/> from construction to <see cref="Wait"/>. Measured on and off (IMAGESTASH_HDF5_HELPER=off):
+/// benchmarks/results/2026-12-02-hdf5-helper-ab.md.
 /// </remarks>
 internal sealed class BatchHelper
 {

@@ -370,18 +370,22 @@ public sealed class StoreRoundTripTests : IDisposable
         }
         using var store = StoreKinds.Create(kind, _dir.Path);
         using (var first = Round(0)) store.Put(first);
-        int processRuns = 0, rounds = 1;
-        var writer = Task.Run(() =>
+        int overlapped = 0, rounds = 1;
+        // Threads of their own: on the thread pool, the readers could wait out the whole append (the pool busy with
+        // the writer's parallel encoding and this test's blocking child runs), and the test passed without a reader.
+        var writer = Task.Factory.StartNew(() =>
         {
-            // Appends until the reader process has looked at the store a few times mid-append.
-            for (; Volatile.Read(ref processRuns) < 2 && rounds < 40; rounds++)
+            // Appends until the reader process has verified the store while a commit landed, twice (or 200 rounds).
+            // The pause only paces the rounds: the test counts the overlaps it needs instead of trusting timing.
+            for (; Volatile.Read(ref overlapped) < 2 && rounds < 200; rounds++)
             {
                 using var batch = Round(rounds);
                 store.Put(batch);
                 Thread.Sleep(25);
             }
-        });
-        var readers = Enumerable.Range(0, 3).Select(t => Task.Run(() =>
+        }, TaskCreationOptions.LongRunning);
+        var countsSeen = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        var readers = Enumerable.Range(0, 3).Select(t => Task.Factory.StartNew(() =>
         {
             var rng = new Random(t);
             var pixels = new byte[shape.ByteCount];
@@ -389,21 +393,29 @@ public sealed class StoreRoundTripTests : IDisposable
             {
                 long count = store.Count;
                 Assert.Equal(0, count % per);
+                countsSeen[count] = true;
                 long id = rng.NextInt64(count);
                 var header = store.Read(id, pixels);
                 Assert.Equal(expected[id].Label, header.Label);
                 Assert.True(expected[id].Pixels.AsSpan().SequenceEqual(pixels), $"{kind}: image {id} read during an append differs");
                 Thread.Sleep(1); // leave the cores to the writer and the reader process
             }
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
         while (!writer.IsCompleted)
         {
+            long before = store.Count;
             var (exit, output, err) = ChildProcess.Cli(null, "verify", path, "--deep");
+            long after = store.Count;
             Assert.True(exit == 0, $"{kind}: verify in another process during the append: exit {exit}: {err}{output}");
-            Interlocked.Increment(ref processRuns);
+            long verified = long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"([\d,]+) images").Groups[1].Value.Replace(",", ""));
+            Assert.True(verified % per == 0 && verified >= before && verified <= after, $"{kind}: the reader process saw {verified} images; the store held {before} before and {after} after");
+            if (after > before) Interlocked.Increment(ref overlapped);
         }
         await writer;
         await Task.WhenAll(readers);
         Assert.Equal(rounds * per, store.Count);
+        // Twice is what the writer waits for; once is the proof (a PNG store's deep verify grows slow as it grows).
+        Assert.True(overlapped >= 1, $"{kind}: no verify run overlapped a commit in {rounds} rounds");
+        Assert.True(countsSeen.Count >= 2, $"{kind}: the reader threads saw {countsSeen.Count} store sizes ({string.Join(", ", countsSeen.Keys.Order().Take(5))}): they never read during the append");
     }
 }

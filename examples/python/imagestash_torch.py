@@ -167,6 +167,28 @@ class StoreDataset(Dataset):
         return image_id, int(row["label"]), encoding, shape, data
 
     def __getitem__(self, index):
+        if self.kind == "lmdb":
+            return self._lmdb_item(index)
+        return _item(self.record(index), self.transform, self.with_ids, self.as_array)
+
+    _HEADER = struct.Struct("<BBBxIIiIHxx")
+
+    def _lmdb_item(self, index):
+        """__getitem__ for LMDB, the common case kept short: one get, the CRC over a view, no copy of raw pixels."""
+        image_id = self.ids[index]
+        txn = self._open()[1]
+        value = txn.get(struct.pack(">q", image_id))
+        version, encoding, channels, height, width, label, crc, name_len = self._HEADER.unpack_from(value, 0)
+        start = 24 + name_len
+        if encoding == read_store.RAW and version == 2:
+            if zlib.crc32(memoryview(value)[start:]) != crc:
+                raise ValueError(f"{self.path}: id {image_id} is damaged (CRC mismatch)")
+            image = np.frombuffer(value, np.uint8, height * width * channels, start).reshape(height, width, channels)
+            if not self.as_array:
+                image = Image.fromarray(image[:, :, 0] if channels == 1 else image, MODES[channels])
+            if self.transform is not None:
+                image = self.transform(image)
+            return (image, label, image_id) if self.with_ids else (image, label)
         return _item(self.record(index), self.transform, self.with_ids, self.as_array)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the test suite; ends with one "N passed, N failed" line.
-#   bash scripts/test.sh           everything (installs what is missing first; about 3 minutes from a fresh clone)
+#   bash scripts/test.sh           everything (installs what is missing first; about 4–5 minutes once installed)
 #   bash scripts/test.sh --quick   the edit-test loop: no child processes, no Python, no root (under 30 s once built)
 # Other arguments go to dotnet test (e.g. --filter "FullyQualifiedName~Lmdb").
 set -euo pipefail

@@ -278,27 +278,20 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
                 }
                 entry.Handle = handle;
                 CheckLength(info, RandomAccess.GetLength(handle));
-                ShardTable table;
-                try { table = ShardTable.Scan(handle, info.Name, computeCrc: true); }
-                catch (InvalidDataException) when (FileCrc(handle) != info.Crc32)
-                {
-                    CheckCrc(info, FileCrc(handle)); // a bad byte anywhere: say so, rather than which member it broke
-                    throw;
-                }
-                CheckCrc(info, table.Crc);
-                entry.Table = Checked(info, table);
+                entry.Table = ScanChecked(handle, info);
             }
             else
             {
+                ShardTable? fetched = null; // scanned and checked in one pass as it enters the cache
                 var cached = _cache!.Open(info.Name, temp =>
                 {
                     CheckLength(info, _location.Download(info.Name, info.Bytes, temp, CancellationToken.None));
                     using var file = File.OpenHandle(temp);
-                    CheckCrc(info, FileCrc(file));
+                    fetched = ScanChecked(file, info);
                 });
                 entry.Cached = cached;
                 entry.Handle = cached.Handle;
-                entry.Table = Checked(info, ShardTable.Scan(cached.Handle, info.Name, computeCrc: false));
+                entry.Table = fetched ?? Checked(info, ShardTable.Scan(cached.Handle, info.Name, computeCrc: false));
             }
         }
         finally { _fetching.Release(); }
@@ -347,6 +340,20 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         threads.ForEach(t => t.Join());
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return (bytes, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The shard's table, its CRC-32 computed on the same pass and checked against the index.</summary>
+    private ShardTable ScanChecked(Microsoft.Win32.SafeHandles.SafeFileHandle file, ShardEntry info)
+    {
+        ShardTable table;
+        try { table = ShardTable.Scan(file, info.Name, computeCrc: true); }
+        catch (InvalidDataException) when (FileCrc(file) != info.Crc32)
+        {
+            CheckCrc(info, FileCrc(file)); // a bad byte anywhere: say so, rather than which member it broke
+            throw;
+        }
+        CheckCrc(info, table.Crc);
+        return Checked(info, table);
     }
 
     private void CheckLength(ShardEntry info, long length)

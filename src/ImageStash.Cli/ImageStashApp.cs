@@ -32,7 +32,7 @@ internal static class ImageStashApp
                 .WithExample("import", "photos/", "photos.h5", "--resize", "64x64");
             config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.")
                 .WithExample("info", "cifar.lmdb");
-            config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store as a PNG file.")
+            config.AddCommand<GetCommand>("get").WithDescription("Write one image of a store to a file: a photo as its own bytes, raw pixels as a PNG")
                 .WithExample("get", "cifar.lmdb", "42", "-o", "42.png");
             config.AddCommand<ExportCommand>("export").WithDescription("Write a whole store as an image folder (DIR/<class>/<id>.png).")
                 .WithExample("export", "cifar.h5", "out/");

@@ -376,10 +376,14 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     private static uint FileCrc(Microsoft.Win32.SafeHandles.SafeFileHandle file)
     {
         var crc = new Crc32();
-        var buffer = new byte[1 << 20];
-        long offset = 0;
-        for (int n; (n = RandomAccess.Read(file, buffer, offset)) > 0; offset += n) crc.Append(buffer.AsSpan(0, n));
-        return crc.GetCurrentHashAsUInt32();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long offset = 0;
+            for (int n; (n = RandomAccess.Read(file, buffer, offset)) > 0; offset += n) crc.Append(buffer.AsSpan(0, n));
+            return crc.GetCurrentHashAsUInt32();
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     private ImageStashException ReadOnly() =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Amazon;
@@ -101,15 +102,19 @@ internal sealed class S3Location : ShardLocation
                         Interlocked.Exchange(ref size, total);
                         length = Math.Max(0, Math.Min(length, total - start));
                     }
-                    var buffer = new byte[Math.Min(Math.Max(length, 1), 1 << 20)];
+                    var buffer = ArrayPool<byte>.Shared.Rent(1 << 20); // pooled: see ShardTable's reader
                     long done = 0;
-                    while (done < length)
+                    try
                     {
-                        int n = await response.ResponseStream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), u);
-                        if (n == 0) break;
-                        await RandomAccess.WriteAsync(file, buffer.AsMemory(0, n), start + done, u);
-                        done += n;
+                        while (done < length)
+                        {
+                            int n = await response.ResponseStream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), u);
+                            if (n == 0) break;
+                            await RandomAccess.WriteAsync(file, buffer.AsMemory(0, n), start + done, u);
+                            done += n;
+                        }
                     }
+                    finally { ArrayPool<byte>.Shared.Return(buffer); }
                     if (done != length) throw new IOException($"the server sent {done:N0} of {length:N0} bytes of {name}");
                     return true;
                 }, _options.RetryFor, t);
@@ -124,10 +129,14 @@ internal sealed class S3Location : ShardLocation
     public long GetAndDiscard(string name, CancellationToken cancel) => Run(async token =>
     {
         using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(name) }, token);
-        var buffer = new byte[1 << 20];
-        long total = 0;
-        for (int n; (n = await response.ResponseStream.ReadAsync(buffer, token)) > 0;) total += n;
-        return total;
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long total = 0;
+            for (int n; (n = await response.ResponseStream.ReadAsync(buffer, token)) > 0;) total += n;
+            return total;
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }, $"reading {name}", _options.RetryFor, cancel);
 
     /// <summary>The object's whole size from a Content-Range header ("bytes 0-99/1234"), when it says.</summary>

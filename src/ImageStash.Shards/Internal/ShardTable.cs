@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 using Microsoft.Win32.SafeHandles;
 
@@ -27,7 +28,7 @@ internal sealed class ShardTable
     /// <exception cref="InvalidDataException">The file is not a shard (a damaged header, a sample without its JSON or payload, a truncated member); the message names it.</exception>
     public static ShardTable Scan(SafeFileHandle file, string shard, bool computeCrc)
     {
-        var reader = new Sequential(file, computeCrc);
+        using var reader = new Sequential(file, computeCrc);
         var samples = new List<Sample>();
         string? key = null;
         byte[]? meta = null;
@@ -95,10 +96,12 @@ internal sealed class ShardTable
     private static InvalidDataException Bad(string shard, string what) =>
         new($"shard '{shard}' is damaged: {what}; re-create the shard set with 'imagestash shard'.");
 
-    /// <summary>Reads a file front to back through one buffer, hashing every byte once.</summary>
-    private sealed class Sequential(SafeFileHandle file, bool hash)
+    /// <summary>Reads a file front to back through one pooled buffer, hashing every byte once.</summary>
+    private sealed class Sequential(SafeFileHandle file, bool hash) : IDisposable
     {
-        private readonly byte[] _buffer = new byte[1 << 20];
+        // Pooled: a fresh 1 MiB array per shard lands on the large-object heap, which only a full GC frees, and
+        // the process then grows with the number of shards it has read.
+        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         private readonly Crc32? _crc = hash ? new Crc32() : null;
         private byte[]? _gap;
         private long _start, _hashed;
@@ -130,6 +133,12 @@ internal sealed class ShardTable
 
         public void ReadToEnd() => HashUpTo(Length);
 
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            if (_gap is not null) ArrayPool<byte>.Shared.Return(_gap);
+        }
+
         /// <summary>Hashes the bytes before <paramref name="offset"/> not hashed yet: the buffer's, then any gap skipped over.</summary>
         private void HashUpTo(long offset)
         {
@@ -146,7 +155,7 @@ internal sealed class ShardTable
             }
             while (_hashed < offset)
             {
-                var gap = _gap ??= new byte[1 << 20];
+                var gap = _gap ??= ArrayPool<byte>.Shared.Rent(1 << 20);
                 int n = RandomAccess.Read(file, gap.AsSpan(0, (int)Math.Min(gap.Length, offset - _hashed)), _hashed);
                 if (n == 0) break;
                 _crc.Append(gap.AsSpan(0, n));

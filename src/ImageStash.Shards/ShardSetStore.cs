@@ -117,19 +117,15 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     /// <inheritdoc />
     public bool TryGetHeader(long id, out ImageHeader header)
     {
-        header = default;
-        if (RowOf(id) is not { } row) return false;
-        using var shard = Acquire(ShardOf(row));
-        header = shard.Sample(row - _shardRows[shard.Index], id).Header;
-        return true;
+        using var shard = TryAcquire(id, out var sample);
+        header = sample.Header;
+        return shard is not null;
     }
 
     /// <inheritdoc />
     public ImageHeader Read(long id, Span<byte> payload)
     {
-        long row = RowOf(id) ?? throw ImageStashException.MissingId(Path, id);
-        using var shard = Acquire(ShardOf(row));
-        var sample = shard.Sample(row - _shardRows[shard.Index], id);
+        using var shard = Acquire(id, out var sample);
         StoreChecks.CheckPayloadBuffer(sample.Header, payload);
         shard.ReadPayload(sample, payload);
         return sample.Header;
@@ -138,9 +134,7 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     /// <inheritdoc />
     public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
     {
-        long row = RowOf(id) ?? throw ImageStashException.MissingId(Path, id);
-        using var shard = Acquire(ShardOf(row));
-        var sample = shard.Sample(row - _shardRows[shard.Index], id);
+        using var shard = Acquire(id, out var sample);
         header = sample.Header with { Name = null };
         if (payload.Length < sample.Header.PayloadLength) return false;
         shard.ReadPayload(sample, payload);
@@ -155,9 +149,7 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         int size = shape.Length;
         for (int i = 0; i < ids.Length; i++)
         {
-            long row = RowOf(ids[i]) ?? throw ImageStashException.MissingId(Path, ids[i]);
-            using var shard = Acquire(ShardOf(row));
-            var sample = shard.Sample(row - _shardRows[shard.Index], ids[i]);
+            using var shard = Acquire(ids[i], out var sample);
             StoreChecks.CheckReadManyRecord(Path, shape, sample.Header);
             shard.ReadPayload(sample, pixels.Slice(i * size, size));
             labels[i] = sample.Header.Label;
@@ -199,6 +191,26 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
             entry.Loading = Task.Factory.StartNew(() => Load(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             Trim(keep: entry);
         }
+    }
+
+    /// <summary>The open shard holding <paramref name="id"/> (dispose it to release it) and the id's sample there.</summary>
+    /// <exception cref="ImageStashException">No sample has that id.</exception>
+    private OpenShard Acquire(long id, out ShardTable.Sample sample) =>
+        TryAcquire(id, out sample) ?? throw ImageStashException.MissingId(Path, id);
+
+    /// <summary>As <see cref="Acquire(long, out ShardTable.Sample)"/>; null (and a default sample) when no sample has that id.</summary>
+    private OpenShard? TryAcquire(long id, out ShardTable.Sample sample)
+    {
+        sample = default;
+        if (RowOf(id) is not { } row) return null;
+        var shard = Acquire(ShardOf(row));
+        try { sample = shard.Sample(row - _shardRows[shard.Index], id); }
+        catch
+        {
+            shard.Dispose();
+            throw;
+        }
+        return shard;
     }
 
     private OpenShard Acquire(int shard)

@@ -120,7 +120,7 @@ internal sealed class S3Location : ShardLocation
                 }, _options.RetryFor, t);
             });
             return true;
-        }, $"downloading {name}", _options.RetryFor, cancel);
+        }, $"downloading {name}", TimeSpan.Zero, cancel); // no retries of the whole: each part retries for RetryFor itself
         if (size < bytes) RandomAccess.SetLength(file, size);
         return size;
     }

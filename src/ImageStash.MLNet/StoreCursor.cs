@@ -14,7 +14,7 @@ internal sealed class StoreCursor : DataViewRowCursor
     private readonly long[] _order;
     private readonly bool[] _active;
     private readonly int _part, _parts;
-    private readonly bool _needsHeader, _needsPayload;
+    private readonly bool _needsHeader, _needsPayload, _needsName;
     private long _run = -1, _index = -1; // the current run, and the row's place in _order
     private int _inRun;
     private long _position = -1;
@@ -32,7 +32,8 @@ internal sealed class StoreCursor : DataViewRowCursor
         foreach (var column in columns) _active[column.Index] = true;
         bool Active(string name) => view.Schema.GetColumnOrNull(name) is { } c && _active[c.Index];
         _needsPayload = Active("ImageBytes") || Active("Pixels");
-        _needsHeader = _needsPayload || Active("Label") || Active("Name");
+        _needsName = Active("Name");
+        _needsHeader = _needsPayload || Active("Label") || _needsName;
     }
 
     public override DataViewSchema Schema => _view.Schema;
@@ -59,12 +60,13 @@ internal sealed class StoreCursor : DataViewRowCursor
         long id = _order[_index];
         if (_needsPayload)
         {
-            // TryReadPayload leaves the name out (shard sets do not keep it by the payload): the header has it.
-            if (!_view.Store.TryGetHeader(id, out _header)) throw ImageStashException.MissingId(_view.Store.Path, id);
-            if (_payload.Length < _header.PayloadLength) _payload = new byte[Math.Max(_header.PayloadLength, _payload.Length * 2L)];
-            _view.Store.Read(id, _payload);
+            // One lookup for the payload and its header together (the loader's path), growing the buffer if asked.
+            while (!_view.Store.TryReadPayload(id, _payload, out _header))
+                _payload = new byte[Math.Max(_header.PayloadLength, _payload.Length * 2L)];
         }
-        else if (_needsHeader && !_view.Store.TryGetHeader(id, out _header)) throw ImageStashException.MissingId(_view.Store.Path, id);
+        // TryReadPayload's header may leave the name out (shard sets do): the name comes from the header itself.
+        if ((_needsName || _needsHeader && !_needsPayload) && !_view.Store.TryGetHeader(id, out _header))
+            throw ImageStashException.MissingId(_view.Store.Path, id);
         if (!_needsHeader) _header = new ImageHeader(id, default, 0);
         return true;
     }

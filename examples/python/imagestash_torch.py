@@ -125,19 +125,7 @@ class StoreDataset(Dataset):
         image_id = self.ids[index]
         handle = self._open()
         if self.kind == "lmdb":
-            _, txn = handle
-            value = txn.get(struct.pack(">q", image_id))
-            version, encoding, channels, height, width, label, crc, name_len = struct.unpack_from("<BBBxIIiIHxx", value, 0)
-            payload = value[24 + name_len:]
-            shape = (height, width, channels)
-            if version == 1 and encoding == read_store.PNG:
-                # An old PNG record: its CRC covers the decoded pixels.
-                check = read_store.decode(read_store.Record(image_id, label, None, shape, encoding, payload, True)).tobytes()
-            else:
-                check = payload
-            if zlib.crc32(check) != crc:
-                raise ValueError(f"{self.path}: id {image_id} is damaged (CRC mismatch)")
-            return image_id, label, encoding, shape, payload
+            return _fields(read_store.lmdb_record(image_id, handle[1].get(struct.pack(">q", image_id))))
         if self.kind == "hdf5":
             f, ragged, labels, crcs, spans, shapes, encodings = handle
             row = int(self._rows[index])
@@ -153,32 +141,19 @@ class StoreDataset(Dataset):
             if crcs is not None and zlib.crc32(payload) != int(crcs[row]):
                 raise ValueError(f"{self.path}: id {image_id} is damaged (CRC mismatch)")
             return image_id, label, encoding, shape, payload
-        row = self._rows[image_id]
-        encoding = read_store.NAMES.get(row.get("encoding", "raw"))
-        shape = (int(row["height"]), int(row["width"]), int(row["channels"]))
-        file = os.path.join(self.path, "images", f"{image_id % 256:02x}", f"{image_id}{read_store.EXTENSIONS[encoding]}")
-        with open(file, "rb") as f:
-            data = f.read()
-        if encoding == read_store.RAW:
-            # Raw pixels are kept as a lossless PNG (PNG checks its own CRCs).
-            data = read_store.decode(read_store.Record(image_id, 0, None, shape, read_store.PNG, data, False)).tobytes()
-        elif zlib.crc32(data) != int(row["crc32"], 16):
-            raise ValueError(f"{self.path}: id {image_id} is damaged (CRC mismatch)")
-        return image_id, int(row["label"]), encoding, shape, data
+        return _fields(read_store.folder_record(self.path, image_id, self._rows[image_id]))
 
     def __getitem__(self, index):
         if self.kind == "lmdb":
             return self._lmdb_item(index)
         return _item(self.record(index), self.transform, self.with_ids, self.as_array)
 
-    _HEADER = struct.Struct("<BBBxIIiIHxx")
-
     def _lmdb_item(self, index):
         """__getitem__ for LMDB, the common case kept short: one get, the CRC over a view, no copy of raw pixels."""
         image_id = self.ids[index]
         txn = self._open()[1]
         value = txn.get(struct.pack(">q", image_id))
-        version, encoding, channels, height, width, label, crc, name_len = self._HEADER.unpack_from(value, 0)
+        version, encoding, channels, height, width, label, crc, name_len = read_store.LMDB_HEADER.unpack_from(value, 0)
         start = 24 + name_len
         if encoding == read_store.RAW and version == 2:
             if zlib.crc32(memoryview(value)[start:]) != crc:
@@ -258,6 +233,11 @@ class ShardDataset(IterableDataset):
         rng.shuffle(pool)
         for sample in pool:
             yield _item(sample, self.transform, self.with_ids, self.as_array)
+
+
+def _fields(record):
+    """(id, label, encoding, shape, payload) of a read_store.Record."""
+    return record.id, record.label, record.encoding, tuple(record.shape), record.payload
 
 
 def _item(sample, transform, with_ids, as_array):

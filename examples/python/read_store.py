@@ -102,14 +102,21 @@ def _lmdb(path):
     with env.begin() as txn:
         assert txn.get(b"format", db=meta) == b"imagestash-lmdb", "not an ImageStash LMDB store"
         for key, value in txn.cursor(db=images_db):
-            (image_id,) = struct.unpack(">q", key)
-            version, encoding, channels, height, width, label, crc, name_len = struct.unpack_from("<BBBxIIiIHxx", value, 0)
-            assert version in (1, 2), f"id {image_id}: record version {version}"
-            name = bytes(value[24:24 + name_len]).decode() if name_len else None
-            payload = bytes(value[24 + name_len:])
-            yield _check(Record(image_id, label, name, (height, width, channels), encoding, payload,
-                                version == 1 and encoding == PNG), crc)
+            yield lmdb_record(struct.unpack(">q", key)[0], value)
     env.close()
+
+
+LMDB_HEADER = struct.Struct("<BBBxIIiIHxx")
+
+
+def lmdb_record(image_id, value):
+    """One value of an LMDB store's `images` database as a Record, its CRC checked."""
+    version, encoding, channels, height, width, label, crc, name_len = LMDB_HEADER.unpack_from(value, 0)
+    assert version in (1, 2), f"id {image_id}: record version {version}"
+    name = bytes(value[24:24 + name_len]).decode() if name_len else None
+    payload = bytes(value[24 + name_len:])
+    return _check(Record(image_id, label, name, (height, width, channels), encoding, payload,
+                         version == 1 and encoding == PNG), crc)
 
 
 def _hdf5(path):
@@ -156,20 +163,23 @@ def _folder(path):
         for row in csv.DictReader(f):
             rows[int(row["id"])] = row  # a later row for an id replaces an earlier one
     for image_id in sorted(rows):
-        row = rows[image_id]
-        encoding = NAMES.get(row.get("encoding", "raw"), None)
-        encoding = int(row["encoding"]) if encoding is None else encoding
-        shape = (int(row["height"]), int(row["width"]), int(row["channels"]))
-        file = os.path.join(path, "images", f"{image_id % 256:02x}", f"{image_id}{EXTENSIONS.get(encoding, '')}")
-        with open(file, "rb") as f:
-            data = f.read()
-        name = row["name"] or None
-        if encoding == RAW:
-            # Raw pixels are kept as a lossless PNG: the record is its decoded pixels (PNG checks its own CRCs).
-            png = Record(image_id, int(row["label"]), name, shape, PNG, data, False)
-            yield png._replace(encoding=RAW, payload=decode(png).tobytes())
-        else:
-            yield _check(Record(image_id, int(row["label"]), name, shape, encoding, data, False), int(row["crc32"], 16))
+        yield folder_record(path, image_id, rows[image_id])
+
+
+def folder_record(path, image_id, row):
+    """One image of a PNG folder store as a Record, from its labels.csv row; its CRC checked."""
+    encoding = NAMES.get(row.get("encoding", "raw"), None)
+    encoding = int(row["encoding"]) if encoding is None else encoding
+    shape = (int(row["height"]), int(row["width"]), int(row["channels"]))
+    file = os.path.join(path, "images", f"{image_id % 256:02x}", f"{image_id}{EXTENSIONS.get(encoding, '')}")
+    with open(file, "rb") as f:
+        data = f.read()
+    name = row["name"] or None
+    if encoding == RAW:
+        # Raw pixels are kept as a lossless PNG: the record is its decoded pixels (PNG checks its own CRCs).
+        png = Record(image_id, int(row["label"]), name, shape, PNG, data, False)
+        return png._replace(encoding=RAW, payload=decode(png).tobytes())
+    return _check(Record(image_id, int(row["label"]), name, shape, encoding, data, False), int(row["crc32"], 16))
 
 
 def main():

@@ -178,6 +178,28 @@ public sealed class BadInputTests : IDisposable
         Assert.False(Directory.Exists("gs:"));
     }
 
+    [Theory]
+    [InlineData("--shard-size", "12XB", "--shard-size '12XB' is not a size: write e.g. 67108864, 64MiB or 1GiB.")]
+    [InlineData("--parallel", "0", "--parallel takes 1 to 16.")]
+    public void A_bad_shard_option_exits_2_with_one_line_and_writes_nothing(string option, string value, string message)
+    {
+        string store = StoreWithImages();
+        string set = _dir.File("set");
+        var (exit, _, err) = CliRunner.Run("shard", store, set, option, value);
+        Assert.Equal(2, exit);
+        Assert.Equal($"imagestash: error: {message}", OneLine(err));
+        Assert.False(Directory.Exists(set));
+    }
+
+    [Fact]
+    public void Loader_bench_cold_on_a_store_without_a_shard_cache_exits_2_with_one_line()
+    {
+        string store = StoreWithImages();
+        var (exit, _, err) = CliRunner.Run("loader-bench", store, "--cold");
+        Assert.Equal(2, exit);
+        Assert.Equal($"imagestash: error: --cold empties a shard cache: '{store}' is not a shard set in object storage.", OneLine(err));
+    }
+
     [Fact]
     public void Importing_into_a_shard_set_is_refused_with_the_command_that_writes_one()
     {

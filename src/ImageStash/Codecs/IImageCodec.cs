@@ -1,5 +1,3 @@
-using ImageStash.Internal;
-
 namespace ImageStash.Codecs;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using ImageStash.Codecs;
-using ImageStash.Internal;
+using ImageStash.Pixels;
 
 namespace ImageStash.Tests.Codecs;
 

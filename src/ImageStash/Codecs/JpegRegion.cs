@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// ImageStash's own small native library, libimagestash_jpeg.so (source: Codecs/Native/jpeg_region.c, compiled by the

@@ -1,7 +1,6 @@
 using System.Buffers;
-using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>What every <see cref="IImageCodec.DecodeRegion"/> shares: the request's checks, and the whole-decode path.</summary>
 internal static class RegionDecode

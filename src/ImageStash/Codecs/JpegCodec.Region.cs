@@ -1,6 +1,5 @@
-using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>The JPEG codec's region decode, through the libjpeg shim (<see cref="JpegRegion"/>).</summary>
 internal sealed partial class JpegCodec

@@ -1,6 +1,6 @@
 using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// JPEG through the system's libjpeg-turbo (<see cref="TurboJpeg"/>), with DCT-domain scaling (1/2, 1/4, 1/8);

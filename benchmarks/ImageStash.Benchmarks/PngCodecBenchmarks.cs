@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ImageStash;
-using ImageStash.Internal;
+using ImageStash.Codecs;
 using ImageStash.Sources;
 using SkiaSharp;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using ImageStash.Codecs;
 using ImageStash.Hdf5.Internal;
 using ImageStash.Internal;
 using Microsoft.Win32.SafeHandles;

@@ -1,5 +1,4 @@
 using ImageStash.Hdf5.Internal;
-using ImageStash.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace ImageStash.Hdf5;

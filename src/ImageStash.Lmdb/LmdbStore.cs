@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
-using ImageStash.Internal;
 using ImageStash.Lmdb.Internal;
 using LightningDB;
 

@@ -1,3 +1,4 @@
+using ImageStash.Codecs;
 using ImageStash.Internal;
 
 namespace ImageStash;

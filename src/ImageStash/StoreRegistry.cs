@@ -1,3 +1,4 @@
+using ImageStash.FolderStore;
 namespace ImageStash;
 
 /// <summary>

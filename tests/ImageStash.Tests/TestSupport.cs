@@ -1,3 +1,4 @@
+using ImageStash.Codecs;
 using ImageStash.Sources;
 
 namespace ImageStash.Tests;
@@ -72,9 +73,9 @@ public static class TestData
 /// <summary>Images as files, through the product's own codecs.</summary>
 public static class TestImages
 {
-    public static byte[] Png(ReadOnlySpan<byte> pixels, ImageShape shape) => ImageStash.Internal.ImageEncoder.Png(pixels, shape);
+    public static byte[] Png(ReadOnlySpan<byte> pixels, ImageShape shape) => ImageEncoder.Png(pixels, shape);
 
-    public static byte[] Jpeg(ReadOnlySpan<byte> pixels, ImageShape shape, int quality = 90) => ImageStash.Internal.ImageEncoder.Jpeg(pixels, shape, quality);
+    public static byte[] Jpeg(ReadOnlySpan<byte> pixels, ImageShape shape, int quality = 90) => ImageEncoder.Jpeg(pixels, shape, quality);
 
     /// <summary>Decodes an image file upright with <paramref name="channels"/> channels.</summary>
     public static (ImageShape Shape, byte[] Pixels) Decode(byte[] file, int channels = 3)

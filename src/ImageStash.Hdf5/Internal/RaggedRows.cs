@@ -1,3 +1,4 @@
+using ImageStash.Codecs;
 namespace ImageStash.Hdf5.Internal;
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
-using ImageStash.Internal;
 
 namespace ImageStash.Lmdb.Internal;
 

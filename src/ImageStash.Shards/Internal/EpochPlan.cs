@@ -1,3 +1,4 @@
+using ImageStash.Loading;
 namespace ImageStash.Shards.Internal;
 
 /// <summary>
@@ -74,5 +75,5 @@ internal sealed class EpochPlan
     }
 
     private static int Mix(int seed, int epoch, long salt) =>
-        (int)(ImageStash.Internal.LoaderRandom.Mix(seed, epoch, salt ^ 0x5A4D_0000) & 0x7FFFFFFF);
+        (int)(LoaderRandom.Mix(seed, epoch, salt ^ 0x5A4D_0000) & 0x7FFFFFFF);
 }

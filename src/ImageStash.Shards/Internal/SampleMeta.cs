@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using ImageStash.Internal;
+using ImageStash.Codecs;
 
 namespace ImageStash.Shards.Internal;
 

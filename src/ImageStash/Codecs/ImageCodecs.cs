@@ -1,5 +1,4 @@
 using System.Buffers;
-using ImageStash.Internal;
 
 namespace ImageStash.Codecs;
 

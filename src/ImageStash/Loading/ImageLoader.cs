@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using ImageStash.Internal;
+using ImageStash.Codecs;
+using ImageStash.Pixels;
 
 namespace ImageStash.Loading;
 

@@ -1,3 +1,4 @@
+using ImageStash.Pixels;
 namespace ImageStash.Loading;
 
 /// <summary>
@@ -95,8 +96,8 @@ public sealed partial class LoaderBatch
         {
             var image = pixels.Slice(n * c * plane, c * plane);
             var output = destination.Slice(n * c * plane, c * plane);
-            if (Output == LoaderOutput.BytesChw) Internal.Layouts.ChwToFloats(image, output, plane, c, mean, std);
-            else Internal.Layouts.HwcToFloats(image, output, plane, c, mean, std);
+            if (Output == LoaderOutput.BytesChw) Layouts.ChwToFloats(image, output, plane, c, mean, std);
+            else Layouts.HwcToFloats(image, output, plane, c, mean, std);
         }
     }
 }

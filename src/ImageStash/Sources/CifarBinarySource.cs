@@ -1,4 +1,3 @@
-using ImageStash.Internal;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;

@@ -1,5 +1,6 @@
 using ImageStash.Codecs;
 using ImageStash.Internal;
+using ImageStash.Pixels;
 
 namespace ImageStash.Sources;
 

@@ -1,3 +1,4 @@
+using ImageStash.FolderStore;
 namespace ImageStash.Tests.Bench;
 
 /// <summary>A PNG folder store that flips one pixel on read-many: the bench must catch it.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ImageStash.Bench;
+using ImageStash.FolderStore;
 using ImageStash.Reporting;
 using ImageStash.Sources;
 

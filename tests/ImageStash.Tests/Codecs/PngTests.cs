@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using ImageStash.Codecs;
-using ImageStash.Internal;
 
 namespace ImageStash.Tests.Codecs;
 

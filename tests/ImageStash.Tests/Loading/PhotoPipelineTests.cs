@@ -1,5 +1,6 @@
 using ImageStash.Codecs;
 using ImageStash.Loading;
+using ImageStash.Pixels;
 using ImageStash.Tests.Stores;
 
 namespace ImageStash.Tests.Loading;
@@ -117,7 +118,7 @@ public sealed class PhotoPipelineTests : IDisposable
         var (shape, upright) = TestImages.Decode(file);
         double side = Math.Min(shape.Width, shape.Height) * 0.875;
         var expected = new byte[100 * 100 * 3];
-        new ImageStash.Internal.Resampler().Resize(upright, shape.Width, shape.Height, 3, (shape.Width - side) / 2, (shape.Height - side) / 2, side, side, expected, 100, 100);
+        new Resampler().Resize(upright, shape.Width, shape.Height, 3, (shape.Width - side) / 2, (shape.Height - side) / 2, side, side, expected, 100, 100);
         Assert.Equal(expected, crop);
     }
 

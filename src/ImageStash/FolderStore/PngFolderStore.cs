@@ -6,7 +6,7 @@ using System.Text.Json;
 using ImageStash.Codecs;
 using ImageStash.Internal;
 
-namespace ImageStash;
+namespace ImageStash.FolderStore;
 
 /// <summary>
 /// The article's "disk" method, for photos too: one file per image in <c>images/</c> — a lossless PNG for raw

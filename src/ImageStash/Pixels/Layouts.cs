@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Pixels;
 
 /// <summary>
 /// One image's pixels from HWC bytes to the loader's other layouts: CHW bytes, normalised CHW floats. RGB takes an

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// PNG for the stores' own files: 8-bit grey, RGB or RGBA, not interlaced — exactly what ImageStash writes.

@@ -1,8 +1,9 @@
 using System.Buffers;
 using ImageStash.Codecs;
-using ImageStash.Sources;
+using ImageStash.Internal;
+using ImageStash.Pixels;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Sources;
 
 /// <summary>
 /// Turns one image into the record import stores, per <see cref="SourceOptions"/>: resized to an exact size, or

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>Encodes pixels for import's <c>--encode png|jpeg</c> and for export: PNG with <see cref="SimplePng"/>, JPEG with TurboJPEG (Skia without it).</summary>
 internal static unsafe class ImageEncoder

@@ -1,6 +1,6 @@
-using ImageStash.Internal;
+using ImageStash.Pixels;
 
-namespace ImageStash.Tests.Internal;
+namespace ImageStash.Tests.Pixels;
 
 /// <summary>The SIMD resampler against a plain double-precision triangle filter, and the properties training relies on.</summary>
 public sealed class ResamplerTests

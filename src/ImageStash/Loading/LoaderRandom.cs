@@ -1,4 +1,4 @@
-namespace ImageStash.Internal;
+namespace ImageStash.Loading;
 
 /// <summary>
 /// The loader's random numbers: every choice for one image comes from (seed, epoch, position in the epoch), so a

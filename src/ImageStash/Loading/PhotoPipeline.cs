@@ -1,7 +1,8 @@
 using ImageStash.Codecs;
 using ImageStash.Loading;
+using ImageStash.Pixels;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Loading;
 
 /// <summary>
 /// The loader's per-image work for the photo pipeline: read the record, pick its crop from (seed, epoch, id) — the

@@ -1,6 +1,6 @@
 using ImageStash.Loading;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Loading;
 
 /// <summary>
 /// The loader's threads: each batch handed in is split into units (an image, or the whole batch for one read-many)

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace ImageStash.Internal;
+namespace ImageStash.FolderStore;
 
 /// <summary>The PNG folder store's <c>imagestash.json</c>.</summary>
 internal sealed class PngFolderMarker

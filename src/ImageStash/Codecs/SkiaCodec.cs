@@ -2,7 +2,7 @@ using System.Buffers;
 using ImageStash.Codecs;
 using SkiaSharp;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// PNG and WebP (and JPEG where libturbojpeg is missing, or for CMYK files) through SkiaSharp's bundled decoders.

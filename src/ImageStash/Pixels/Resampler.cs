@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Pixels;
 
 /// <summary>
 /// Resizes a rectangle of an HWC image to another size with a triangle (bilinear) filter whose support widens when

@@ -1,7 +1,7 @@
 using System.Globalization;
 using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>How stores write an <see cref="ImageEncoding"/> as text ("raw", "png", "jpeg", "webp", or the number for others) and name its files.</summary>
 internal static class Encodings

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// The system's libjpeg-turbo through its TurboJPEG 2.1 API (Debian: libturbojpeg0, file libturbojpeg.so.0), the

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// Finds the EXIF orientation tag (0x0112) of a JPEG: its APP1 "Exif" segment holds a TIFF header and IFD0. Every

@@ -1,6 +1,6 @@
 using ImageStash.Codecs;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>Whole-image pixel operations on HWC bytes: channel conversion and EXIF orientation.</summary>
 internal static class PixelOps

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 
-namespace ImageStash.Internal;
+namespace ImageStash.Codecs;
 
 /// <summary>
 /// zlib for many small buffers (one PNG per 32×32 image). Inflating keeps one native stream per thread and

@@ -298,15 +298,23 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
             else
             {
                 ShardTable? fetched = null; // scanned and checked in one pass as it enters the cache
-                var cached = _cache!.Open(info.Name, temp =>
+                void Fetch(string temp)
                 {
                     CheckLength(info, _location.Download(info.Name, info.Bytes, temp, CancellationToken.None));
                     using var file = File.OpenHandle(temp);
                     fetched = ScanChecked(file, info);
-                });
+                }
+                var cached = _cache!.Open(info.Name, Fetch);
+                if (fetched is null && CheckedHit(cached, info) is { } table) fetched = table;
+                else if (fetched is null)
+                {
+                    // Someone changed the cached file (or the disk did): the index and the server decide, not the cache.
+                    cached.Dispose();
+                    cached = _cache.Replace(info.Name, Fetch);
+                }
                 entry.Cached = cached;
                 entry.Handle = cached.Handle;
-                entry.Table = fetched ?? Checked(info, ShardTable.Scan(cached.Handle, info.Name, computeCrc: false));
+                entry.Table = fetched;
             }
         }
         finally { _fetching.Release(); }
@@ -355,6 +363,21 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         threads.ForEach(t => t.Join());
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return (bytes, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// A cache hit is checked as a download is: its length, then its CRC-32 on the same pass that reads its table (a
+    /// file another user or a bad disk changed is caught here). Null when it fails, for a fresh download.
+    /// </summary>
+    private ShardTable? CheckedHit(CachedShard cached, ShardEntry info)
+    {
+        if (RandomAccess.GetLength(cached.Handle) != info.Bytes) return null;
+        try
+        {
+            var table = ShardTable.Scan(cached.Handle, info.Name, computeCrc: true);
+            return table.Crc == info.Crc32 && table.Samples.Length == info.Samples ? table : null;
+        }
+        catch (InvalidDataException) { return null; }
     }
 
     /// <summary>The shard's table, its CRC-32 computed on the same pass and checked against the index.</summary>

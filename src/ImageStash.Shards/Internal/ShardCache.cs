@@ -20,7 +20,7 @@ internal sealed class ShardCache(string directory, long limitBytes)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 
-    public string Directory { get; } = System.IO.Directory.CreateDirectory(directory).FullName;
+    public string Directory { get; } = PrivateFolder.Ensure(directory);
 
     /// <summary>Opens shard <paramref name="name"/> for reading under a shared lock, downloading it first when it is not here.</summary>
     /// <param name="name">The shard's file name.</param>
@@ -33,16 +33,35 @@ internal sealed class ShardCache(string directory, long limitBytes)
         {
             if (TryOpen(path) is { } other) return other; // another process fetched it while we waited
             string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.part";
-            try
-            {
-                fetch(temp);
-                File.Move(temp, path, overwrite: true);
-            }
-            finally { File.Delete(temp); }
+            Store(temp, path, fetch);
         }
         var opened = TryOpen(path) ?? throw new IOException($"shard '{name}' vanished from the cache '{Directory}' as it was stored");
         Evict();
         return opened;
+    }
+
+    /// <summary>
+    /// Fetches shard <paramref name="name"/> again over a cached copy that failed its check (whoever else has the old
+    /// file open keeps it; the name points at the new one), and opens it.
+    /// </summary>
+    public CachedShard Replace(string name, Action<string> fetch)
+    {
+        string path = Path.Combine(Directory, name);
+        using (LockForDownload(path + ".lock"))
+            Store($"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.part", path, fetch);
+        return TryOpen(path) ?? throw new IOException($"shard '{name}' vanished from the cache '{Directory}' as it was stored");
+    }
+
+    /// <summary>Fetches into a new private file (0600) and renames it into place: a file under its own name is whole.</summary>
+    private static void Store(string temp, string path, Action<string> fetch)
+    {
+        try
+        {
+            fetch(temp);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally { File.Delete(temp); }
     }
 
     /// <summary>

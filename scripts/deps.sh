@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the native libraries and tools ImageStash and its tests use, when any is missing (Debian/Ubuntu):
-# LMDB and HDF5 for the stores, libturbojpeg for fast JPEG decoding, Python's h5py/lmdb/numpy/PIL for the interop
+# LMDB and HDF5 for the stores, libturbojpeg for fast JPEG decoding, gcc and libjpeg's header to build the JPEG region
+# decoder's shim (src/ImageStash/Codecs/Native), Python's h5py/lmdb/numpy/PIL for the interop
 # tests, Ceph (one monitor, one OSD, radosgw) for the S3 tests' server (scripts/s3-server.sh), and Debian's torch
 # and torchvision for the PyTorch dataset tests.
 set -euo pipefail
 packages=(liblmdb0 lmdb-utils libhdf5-103-1 hdf5-tools libturbojpeg0 python3-h5py python3-lmdb python3-numpy python3-pil
-          fonts-dejavu-core ceph-mon ceph-osd radosgw curl python3-torch python3-torchvision)
+          fonts-dejavu-core ceph-mon ceph-osd radosgw curl python3-torch python3-torchvision
+          gcc libc6-dev libjpeg62-turbo-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

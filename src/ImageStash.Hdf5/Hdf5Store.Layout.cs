@@ -13,30 +13,28 @@ public sealed partial class Hdf5Store
     private const int ChunkBytesTarget = 1 << 20;
 
     /// <summary>
-    /// Rolls back a commit a killed writer left half done (a hot journal beside the file); a reader takes the writer's
-    /// lock for it, and leaves it to a live writer. Returns false when nothing committed remains (a creation that
-    /// never finished; the file is removed).
+    /// A writer (holding the lock) rolls back a commit a killed writer left half done (a hot journal beside the file).
+    /// A reader never does — reading never writes — and refuses the store while no live writer owns the journal.
+    /// Returns false when nothing committed remains (a creation that never finished; the file is removed).
     /// </summary>
     private bool RecoverInterruptedCommit(string path)
     {
         if (!JournaledFile.IsHot(path)) return true;
-        StoreWriterLock? held = _lock;
-        if (held is null)
+        if (_lock is null)
         {
-            try { held = StoreWriterLock.TryAcquire(LockPath(path), path); }
-            catch (ImageStashException e)
-            {
-                throw new ImageStashException($"store '{path}' was left mid-commit by a writer that stopped, and cannot be rolled back from here ({e.InnerException?.Message}); open it once where its folder is writable.", e);
-            }
-            if (held is null) return true; // a live writer owns the journal
+            if (StoreWriterLock.IsHeld(LockPath(path))) return true; // a live writer owns the journal: it reads the last commit's metadata
+            throw ImageStashException.UnfinishedCommit(path);
         }
         try
         {
             if (!JournaledFile.Recover(path) || new FileInfo(path).Length > 0) return true;
-            File.Delete(path);
-            return false;
         }
-        finally { if (held != _lock) held.Dispose(); }
+        catch (JournaledFile.JournalMismatch e)
+        {
+            throw new ImageStashException($"store '{path}' has a journal that is not its own ({e.Why}); nothing was changed — if you did not expect it, delete '{JournaledFile.JournalPath(path)}' to keep the file as it is.", ImageStashError.UnfinishedCommit, e);
+        }
+        File.Delete(path);
+        return false;
     }
 
     /// <summary>The writer's lock file beside the store.</summary>
@@ -66,6 +64,8 @@ public sealed partial class Hdf5Store
         finally { H5.Pclose(fapl); }
         if (_file < 0)
         {
+            if (failure is JournaledFile.SymbolicLinkRefused)
+                throw new ImageStashException($"store '{Path}' is a symbolic link; a store is written only through its real path.", ImageStashError.NotWritable, failure);
             if (failure is UnauthorizedAccessException || (create && !CanWriteBeside(Path)))
                 throw new ImageStashException($"cannot create '{Path}': permission denied; choose a folder you can write to.");
             if (failure is IOException io && create) throw ImageStashException.NotWritable(Path, io);

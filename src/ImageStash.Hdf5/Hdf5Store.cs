@@ -66,6 +66,8 @@ public sealed partial class Hdf5Store : IImageStore
             try
             {
                 if (!readOnly) _lock = StoreWriterLock.Acquire(LockPath(path), path);
+                if (!readOnly && exists && new FileInfo(path).LinkTarget is { } target)
+                    throw new ImageStashException($"store '{path}' is a symbolic link (to '{target}'); a store is written only through its real path — open '{target}' instead.", ImageStashError.NotWritable);
                 if (exists && !RecoverInterruptedCommit(path))
                 {
                     exists = false; // the store's creation itself never committed

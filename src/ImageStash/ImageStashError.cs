@@ -48,4 +48,10 @@ public enum ImageStashError
     Unreachable,
     /// <summary>The server refused the credentials, or there are none.</summary>
     AccessDenied,
+
+    /// <summary>
+    /// A writer stopped in the middle of a commit, and the store was opened for reading, which never rolls back: open
+    /// it for writing (or run <c>imagestash verify --repair</c>) to return it to its last commit.
+    /// </summary>
+    UnfinishedCommit,
 }

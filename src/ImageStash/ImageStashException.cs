@@ -74,6 +74,10 @@ public sealed class ImageStashException : Exception
     public static ImageStashException NativeLibraryMissing(string library, string package) =>
         new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).", ImageStashError.MissingLibrary);
 
+    /// <summary>A store opened for reading has a commit a stopped writer left unfinished; reading never rolls it back.</summary>
+    public static ImageStashException UnfinishedCommit(string path) =>
+        new($"store '{path}' has an unfinished commit: open it for writing, or run `imagestash verify --repair`.", ImageStashError.UnfinishedCommit);
+
     /// <summary>A source that cannot be read as given.</summary>
     public static ImageStashException BadSource(string path, string what) =>
         new($"'{path}': {what}", ImageStashError.BadSource);

@@ -41,6 +41,22 @@ public sealed class StoreWriterLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a live process holds the lock on <paramref name="lockFile"/>. Only reads: the file is neither created nor
+    /// changed, so a reader may ask in a folder it cannot write.
+    /// </summary>
+    public static bool IsHeld(string lockFile)
+    {
+        try
+        {
+            // A shared lock (what .NET takes for a read with sharing) fails at once while a writer holds the exclusive one.
+            using var probe = new FileStream(lockFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return false;
+        }
+        catch (IOException e) when (Errno.IsLockedElsewhere(e)) { return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>Removes the lock file while still holding it (so nobody waits on a deleted file), then releases it.</summary>
     public void Dispose()
     {

@@ -12,7 +12,8 @@ namespace ImageStash.Hdf5.Internal;
 /// last committed file, the old bytes go to the journal; bytes past the committed length need no copy. A commit
 /// marks the journal empty. A killed writer leaves a hot journal, and the next open (<see cref="Recover"/>) copies
 /// the old bytes back and cuts the file to its committed length — the file as it was at the last commit, whatever
-/// libhdf5 was doing when the process died. (The scheme is SQLite's rollback journal; the format is in
+/// libhdf5 was doing when the process died. Only a writer recovers, never through a symbolic link, and only with a
+/// journal whose header names this file (device and inode) and whose records lie inside the committed length. (The scheme is SQLite's rollback journal; the format is in
 /// docs/formats/hdf5.md.)
 /// </summary>
 /// <remarks>
@@ -23,11 +24,13 @@ namespace ImageStash.Hdf5.Internal;
 /// </remarks>
 internal sealed class JournaledFile
 {
-    private const ulong Magic = 0x314E524A35484953; // "ISH5JRN1" little-endian
-    private const int HeaderSize = 32, RecordHeaderSize = 24;
+    private const ulong Magic = 0x324E524A35485349; // the bytes "ISH5JRN2"
+    private const ulong MagicV1 = 0x314E524A35484953; // format 1 (its bytes read "SIH5JRN1"): no file identity, never rolled back
+    private const int HeaderSize = 48, HeaderSizeV1 = 32, RecordHeaderSize = 24;
     private const long MinReserve = 4 << 20, MaxReserve = 64 << 20, SmallWrite = 256 << 10, ReserveAheadFrom = 8 << 20;
 
     private readonly SafeFileHandle _data;
+    private readonly (ulong Device, ulong Inode) _identity;
     private SafeFileHandle? _journal;
     private long _journalEnd;
     private ulong _txn;
@@ -45,7 +48,8 @@ internal sealed class JournaledFile
     public JournaledFile(string path, FileMode mode, bool writable)
     {
         Path = path;
-        _data = File.OpenHandle(path, mode, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        _data = OpenNoFollow(path, mode, writable);
+        _identity = Identity(_data);
         Eof = _reserved = RandomAccess.GetLength(_data);
         Writable = writable;
     }
@@ -215,18 +219,24 @@ internal sealed class JournaledFile
 
     /// <summary>
     /// Rolls <paramref name="path"/> back to its last commit if a writer died mid-commit (a hot journal beside it).
-    /// The caller holds the store's writer lock. Returns whether anything was rolled back.
+    /// The caller holds the store's writer lock; readers never call this. Neither file is followed through a symbolic
+    /// link, the journal must name this very file (device and inode) and every record must lie inside the committed
+    /// length, or nothing is written. Returns whether anything was rolled back.
     /// </summary>
+    /// <exception cref="JournalMismatch">The journal does not belong to the file, or reaches outside it.</exception>
     public static bool Recover(string path)
     {
         string journalPath = JournalPath(path);
         if (!File.Exists(journalPath)) return false;
-        using var journal = File.OpenHandle(journalPath, FileMode.Open, FileAccess.ReadWrite);
+        using var journal = OpenNoFollow(journalPath, FileMode.Open, writable: true);
         Span<byte> header = stackalloc byte[HeaderSize];
-        if (!TryReadHeader(journal, header, out ulong txn, out long committedLength)) return false;
+        var state = ReadHeader(journal, header, out ulong txn, out long committedLength, out var owner);
+        if (state == JournalState.Cold) return false;
         if (!File.Exists(path)) throw new InvalidDataException($"'{path}': its journal says a write was interrupted, but the store file is gone.");
-        using (var data = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        using (var data = OpenNoFollow(path, FileMode.Open, writable: true))
         {
+            if (state == JournalState.OldFormat || owner != Identity(data))
+                throw new JournalMismatch(path, state == JournalState.OldFormat ? "it was written by an older ImageStash, without the file's identity" : "it was written for another file");
             // Records are read forwards and applied backwards, so the oldest copy of a byte is the one that stays.
             var records = new List<(long Address, byte[] Bytes)>();
             long journalLength = RandomAccess.GetLength(journal);
@@ -238,10 +248,12 @@ internal sealed class JournaledFile
                 long address = BinaryPrimitives.ReadInt64LittleEndian(head[8..]);
                 int length = BinaryPrimitives.ReadInt32LittleEndian(head[16..]);
                 uint crc = BinaryPrimitives.ReadUInt32LittleEndian(head[20..]);
-                if (recordTxn != txn || length < 0 || address < 0 || at + RecordHeaderSize + length > journalLength) break;
+                if (recordTxn != txn || length < 0 || address < 0 || length > journalLength - at - RecordHeaderSize) break;
                 var bytes = new byte[length];
                 RandomAccess.Read(journal, bytes, at + RecordHeaderSize);
                 if (RecordCrc(head[..20], bytes) != crc) break; // torn last record: its overwrite never happened
+                // A record only ever saves committed bytes: one past the committed length is not ours to write.
+                if (address > committedLength - length) throw new JournalMismatch(path, $"a record reaches past the committed length ({address}+{length} > {committedLength})");
                 records.Add((address, bytes));
                 at += RecordHeaderSize + length;
             }
@@ -254,7 +266,7 @@ internal sealed class JournaledFile
         return true;
     }
 
-    /// <summary>Whether a journal beside <paramref name="path"/> holds an unfinished commit.</summary>
+    /// <summary>Whether a journal beside <paramref name="path"/> holds an unfinished commit (in any format). Only reads.</summary>
     public static bool IsHot(string path)
     {
         string journalPath = JournalPath(path);
@@ -262,21 +274,27 @@ internal sealed class JournaledFile
         try
         {
             using var journal = File.OpenHandle(journalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return TryReadHeader(journal, stackalloc byte[HeaderSize], out _, out _);
+            return ReadHeader(journal, stackalloc byte[HeaderSize], out _, out _, out _) != JournalState.Cold;
         }
         catch (FileNotFoundException) { return false; }
     }
 
-    private static bool TryReadHeader(SafeFileHandle journal, Span<byte> header, out ulong txn, out long committedLength)
+    private enum JournalState { Cold, Hot, OldFormat }
+
+    private static JournalState ReadHeader(SafeFileHandle journal, Span<byte> header, out ulong txn, out long committedLength, out (ulong, ulong) owner)
     {
         txn = 0;
         committedLength = 0;
-        if (RandomAccess.Read(journal, header, 0) < HeaderSize) return false;
-        if (BinaryPrimitives.ReadUInt64LittleEndian(header) != Magic) return false;
-        if (Crc32.HashToUInt32(header[..24]) != BinaryPrimitives.ReadUInt32LittleEndian(header[24..])) return false;
+        owner = default;
+        int n = RandomAccess.Read(journal, header, 0);
+        if (n >= HeaderSizeV1 && BinaryPrimitives.ReadUInt64LittleEndian(header) == MagicV1
+            && Crc32.HashToUInt32(header[..24]) == BinaryPrimitives.ReadUInt32LittleEndian(header[24..])) return JournalState.OldFormat;
+        if (n < HeaderSize || BinaryPrimitives.ReadUInt64LittleEndian(header) != Magic) return JournalState.Cold;
+        if (Crc32.HashToUInt32(header[..40]) != BinaryPrimitives.ReadUInt32LittleEndian(header[40..])) return JournalState.Cold;
         txn = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         committedLength = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
-        return committedLength >= 0;
+        owner = (BinaryPrimitives.ReadUInt64LittleEndian(header[24..]), BinaryPrimitives.ReadUInt64LittleEndian(header[32..]));
+        return committedLength >= 0 ? JournalState.Hot : JournalState.Cold;
     }
 
     /// <summary>With <see cref="Sync"/>, the journal's records reach the disk before the bytes they save are overwritten.</summary>
@@ -290,14 +308,16 @@ internal sealed class JournaledFile
     private void Begin()
     {
         if (_active) return;
-        _journal ??= File.OpenHandle(JournalPath(Path), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        _journal ??= OpenNoFollow(JournalPath(Path), FileMode.OpenOrCreate, writable: true);
         _txn = _txn == 0 ? (ulong)Environment.TickCount64 << 16 : _txn + 1; // differs from any stale record's
         _committedLength = Eof;
         Span<byte> header = stackalloc byte[HeaderSize];
         BinaryPrimitives.WriteUInt64LittleEndian(header, Magic);
         BinaryPrimitives.WriteUInt64LittleEndian(header[8..], _txn);
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], _committedLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], Crc32.HashToUInt32(header[..24]));
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], _identity.Device);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[32..], _identity.Inode);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[40..], Crc32.HashToUInt32(header[..40]));
         RandomAccess.Write(_journal, header, 0);
         _journalEnd = HeaderSize;
         _journalDirty = true;
@@ -366,7 +386,66 @@ internal sealed class JournaledFile
         throw new IOException("No space left on device", ENOSPC);
     }
 
-    private const int FallocKeepSize = 1, ENOSPC = 28;
+    private const int FallocKeepSize = 1, ENOSPC = 28, ELOOP = 40;
+
+    /// <summary>
+    /// Opens a file the journal may write without following a symbolic link in its last component (O_NOFOLLOW): a link
+    /// planted at a store's or journal's name must not turn a write or a rollback into a write somewhere else.
+    /// </summary>
+    /// <exception cref="SymbolicLinkRefused">The path is a symbolic link.</exception>
+    internal static SafeFileHandle OpenNoFollow(string path, FileMode mode, bool writable)
+    {
+        if (!OperatingSystem.IsLinux())
+            return File.OpenHandle(path, mode, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+        int flags = (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | mode switch
+        {
+            FileMode.CreateNew => O_CREAT | O_EXCL,
+            FileMode.Create => O_CREAT | O_TRUNC,
+            FileMode.OpenOrCreate => O_CREAT,
+            FileMode.Open => 0,
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a mode the journal uses"),
+        };
+        int fd = open(path, flags, 0x1B6); // 0666, less the umask, as File.OpenHandle creates files
+        if (fd >= 0) return new SafeFileHandle(fd, ownsHandle: true);
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == ELOOP) throw new SymbolicLinkRefused(path);
+        string message = $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)}";
+        throw errno switch
+        {
+            2 => new FileNotFoundException(message, path),
+            13 or 1 => new UnauthorizedAccessException(message),
+            _ => new IOException(message, errno),
+        };
+    }
+
+    /// <summary>The open file's device and inode: what a journal records so it is never applied to another file.</summary>
+    internal static unsafe (ulong Device, ulong Inode) Identity(SafeFileHandle file)
+    {
+        if (!OperatingSystem.IsLinux()) return default;
+        // st_dev and st_ino are the first two 64-bit fields of struct stat on x86-64 and arm64 Linux alike.
+        byte* buf = stackalloc byte[256];
+        if (fstat((int)file.DangerousGetHandle(), buf) != 0) throw new IOException($"fstat failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return (*(ulong*)buf, *(ulong*)(buf + 8));
+    }
+
+    /// <summary>A store's or journal's path is a symbolic link, which a writer does not follow.</summary>
+    internal sealed class SymbolicLinkRefused(string path) : IOException($"'{path}' is a symbolic link; a store is written only through its real path.")
+    {
+        public string LinkPath { get; } = path;
+    }
+
+    /// <summary>A hot journal that cannot be applied to the file beside it.</summary>
+    internal sealed class JournalMismatch(string path, string why) : IOException($"'{path}': its journal cannot be applied: {why}.")
+    {
+        public string Why { get; } = why;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int fstat(int fd, byte* buf);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fallocate(int fd, int mode, long offset, long length);

@@ -32,4 +32,25 @@ public interface IImageCodec
     /// <exception cref="InvalidDataException">The data is damaged or truncated: a partial image is never returned.</exception>
     /// <exception cref="ArgumentException">The scale is not in <see cref="Scales"/>, or the buffer is too small.</exception>
     void Decode(ReadOnlySpan<byte> data, int scale, int channels, Span<byte> pixels);
+
+    /// <summary>
+    /// Whether <see cref="DecodeRegion"/> does less work than a whole decode (JPEG: only the region's rows and
+    /// columns). False for the default implementation, which decodes whole and copies: callers then decode whole
+    /// themselves. The default value is false.
+    /// </summary>
+    bool DecodesRegions => false;
+
+    /// <summary>
+    /// Decodes the rectangle (<paramref name="x"/>, <paramref name="y"/>, <paramref name="width"/> ×
+    /// <paramref name="height"/>) of the image at 1/<paramref name="scale"/> of its stored size — coordinates in
+    /// pixels of <see cref="ImageInfo.ScaledSize"/>, stored orientation — into <paramref name="pixels"/> as
+    /// <paramref name="width"/> × <paramref name="height"/> × <paramref name="channels"/> row-major HWC bytes.
+    /// A region decoder may differ from the same rectangle of a whole decode by a few levels near the region's edges
+    /// (JPEG's chroma upsampling sees other neighbours); docs/formats/codecs.md gives the measured bound.
+    /// The default implementation decodes the whole image and copies the rectangle.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The data is damaged or truncated: a partial image is never returned.</exception>
+    /// <exception cref="ArgumentException">The scale is not in <see cref="Scales"/>, the rectangle is not inside the scaled image, or the buffer is too small.</exception>
+    void DecodeRegion(ReadOnlySpan<byte> data, int scale, int x, int y, int width, int height, int channels, Span<byte> pixels) =>
+        RegionDecode.WholeThenCopy(this, data, scale, x, y, width, height, channels, pixels);
 }

@@ -7,7 +7,7 @@ namespace ImageStash.Codecs;
 /// through Skia where libturbojpeg is missing, and always for CMYK/YCCK files, which TurboJPEG cannot turn into RGB.
 /// Any decoder warning (a truncated file, corrupt data) is an error: a partial image is never passed on.
 /// </summary>
-internal sealed unsafe class JpegCodec : IImageCodec
+internal sealed unsafe partial class JpegCodec : IImageCodec
 {
     private static readonly int[] DctScales = [1, 2, 4, 8];
     private readonly SkiaCodec _fallback = new(ImageEncoding.Jpeg, ".jpg", Recognize);

@@ -124,7 +124,9 @@ public sealed class Hdf5JournalTests : IDisposable
             bool killed = exit != 0;
             if (killed) Assert.True(JournaledFile.IsHot(path), $"kill at write {killAt}: the journal should be hot");
 
-            using (var store = StoreKinds.Registry.OpenRead(path)) // rolls back
+            if (killed) Assert.Equal(ImageStashError.UnfinishedCommit, Assert.Throws<ImageStashException>(() => StoreKinds.Registry.OpenRead(path)).Error);
+            using (StoreKinds.Registry.Open(path, new StoreOptions { Mode = StoreOpenMode.Open })) { } // a writer rolls back
+            using (var store = StoreKinds.Registry.OpenRead(path))
             {
                 Assert.False(JournaledFile.IsHot(path));
                 long count = store.Count;

@@ -12,8 +12,11 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 dotnet build -c Release src/ImageStash.Cli >/dev/null
 dotnet build -c Release benchmarks/ImageStash.Benchmarks >/dev/null
-imagestash() { dotnet src/ImageStash.Cli/bin/Release/net10.0/ImageStash.Cli.dll "$@"; }
-benchmarks() { dotnet benchmarks/ImageStash.Benchmarks/bin/Release/net10.0/ImageStash.Benchmarks.dll "$@"; }
+# Copies of the builds, so that building the tree again during the run does not change what is measured.
+cp -r src/ImageStash.Cli/bin/Release/net10.0 "$work/cli"
+cp -r benchmarks/ImageStash.Benchmarks/bin/Release/net10.0 "$work/benchmarks"
+imagestash() { dotnet "$work/cli/ImageStash.Cli.dll" "$@"; }
+benchmarks() { dotnet "$work/benchmarks/ImageStash.Benchmarks.dll" "$@"; }
 py=/usr/bin/python3
 log="$out/run.md"
 echo "# Crop-decode benchmarks, $(date -u '+%F %H:%M') UTC" > "$log"

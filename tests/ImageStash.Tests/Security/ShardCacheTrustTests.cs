@@ -1,4 +1,5 @@
 using ImageStash.Shards;
+using ImageStash.Tools;
 using ImageStash.Shards.Internal;
 using ImageStash.Tests.Shards;
 using static ImageStash.Tests.Shards.ShardTestData;

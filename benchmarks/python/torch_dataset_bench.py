@@ -17,10 +17,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "examples", "python"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python", "src"))  # the package, installed or not
 
 import article_peer  # noqa: E402
-from imagestash_torch import StoreDataset  # noqa: E402
+from imagestash.torch import StoreDataset  # noqa: E402
 
 
 def main():

@@ -10,6 +10,12 @@ public static class ChildProcess
     /// <summary>Debian's python3, which has h5py, lmdb, numpy and PIL from apt (a pyenv python3 on PATH may not).</summary>
     public static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
+    /// <summary>The repository's Python package (python/src), put on PYTHONPATH for the interop scripts that import it.</summary>
+    public static string PythonPackage => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../python/src"));
+
+    /// <summary>An environment in which Python imports <c>imagestash</c> from this checkout.</summary>
+    public static Dictionary<string, string> WithPackage() => new() { ["PYTHONPATH"] = PythonPackage };
+
     public static (int Exit, string Out, string Err) Cli(IDictionary<string, string>? env, params string[] args) =>
         Run("dotnet", [CliDll, .. args], env);
 

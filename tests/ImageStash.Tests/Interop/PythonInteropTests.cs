@@ -1,8 +1,8 @@
 namespace ImageStash.Tests.Interop;
 
 /// <summary>
-/// The Python world reads what we write: examples/python/read_store.py (py-lmdb, h5py, PIL, numpy only,
-/// following docs/formats/) must give exactly our pixels and labels. Needs Debian's python3-lmdb, python3-h5py,
+/// The Python world reads what we write: examples/python/read_store.py over the <c>imagestash</c> package (python/:
+/// py-lmdb, h5py, PIL, numpy only, following docs/formats/) must give exactly our pixels and labels. Needs Debian's python3-lmdb, python3-h5py,
 /// python3-numpy and python3-pil, which scripts/deps.sh installs.
 /// </summary>
 [Trait("Tier", "Full")]
@@ -27,7 +27,7 @@ public sealed class PythonInteropTests : IDisposable
     private PythonRead ReadWithPython(string store)
     {
         string npz = _dir.File("out.npz");
-        var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, [ReadStoreScript, store, npz]);
+        var (exit, _, err) = ChildProcess.Run(ChildProcess.Python, [ReadStoreScript, store, npz], ChildProcess.WithPackage());
         Assert.True(exit == 0, err);
         string prefix = _dir.File("flat");
         (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c",

@@ -1,0 +1,27 @@
+"""The errors this package raises: format problems are ValueErrors that name the file and the record."""
+
+
+class FormatError(ValueError):
+    """A file is not what its layout (docs/formats/) says it should be. `path` is the file, `record` the id or
+    member concerned (None when the whole file is)."""
+
+    def __init__(self, path, message, record=None):
+        self.path, self.record = str(path), record
+        where = f"'{self.path}'" if record is None else f"'{self.path}', {record}"
+        super().__init__(f"{where}: {message}")
+
+
+class NotAStore(FormatError):
+    """The path holds no ImageStash store or shard set."""
+
+
+class DamagedRecord(FormatError):
+    """A record's bytes do not match its CRC-32 or its declared size."""
+
+
+class NewerFormat(FormatError):
+    """Written by a newer ImageStash than this package reads."""
+
+
+class MissingDependency(ImportError):
+    """An optional module is needed for this store kind and is not installed."""

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImageStash.Tools;
 
 namespace ImageStash.Parquet;
 

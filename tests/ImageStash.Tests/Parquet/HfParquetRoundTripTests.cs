@@ -1,5 +1,6 @@
 using ImageStash.Lmdb;
 using ImageStash.Parquet;
+using ImageStash.Tools;
 using ImageStash.Tests.Cli;
 
 namespace ImageStash.Tests.Parquet;

@@ -1,4 +1,3 @@
-using ImageStash.Loading;
 namespace ImageStash.Shards.Internal;
 
 /// <summary>
@@ -75,5 +74,5 @@ internal sealed class EpochPlan
     }
 
     private static int Mix(int seed, int epoch, long salt) =>
-        (int)(LoaderRandom.Mix(seed, epoch, salt ^ 0x5A4D_0000) & 0x7FFFFFFF);
+        (int)(EpochRandom.Mix(seed, epoch, salt ^ 0x5A4D_0000) & 0x7FFFFFFF);
 }

@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using ImageStash;
 using ImageStash.Loading;
+using ImageStash.Tools;
 using ImageStash.TorchSharp;
 using TorchSharp;
 using static TorchSharp.torch;

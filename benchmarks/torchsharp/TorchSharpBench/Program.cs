@@ -9,6 +9,7 @@
 using System.Diagnostics;
 using ImageStash;
 using ImageStash.Loading;
+using ImageStash.Tools;
 using ImageStash.TorchSharp;
 using ImageStash.TorchSharp.Samples;
 using TorchSharp;

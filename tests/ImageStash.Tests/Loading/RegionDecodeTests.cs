@@ -121,6 +121,19 @@ public sealed class RegionDecodeTests : IDisposable
     }
 
     [Fact]
+    [Trait("Tier", "Full")]
+    public void Without_the_shim_the_loader_decodes_whole_images_and_loader_bench_says_why()
+    {
+        string path;
+        using (var store = JpegStore(few: true)) path = store.Path;
+        var env = new Dictionary<string, string> { [ImageStash.Codecs.JpegRegion.OverrideVariable] = "none" };
+        var (exit, output, error) = ChildProcess.Cli(env, "loader-bench", path, "--size", "32", "--epochs", "1", "--workers", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("JPEG: whole images decoded; region decode is unavailable: IMAGESTASH_JPEG_REGION_LIBRARY=none", output);
+        Assert.Contains("crop-decode limit: the same images' crops decoded as the pipeline decodes them (DCT-scaled, only the crop's rows and columns where the codec can)", output);
+    }
+
+    [Fact]
     public void Only_codecs_that_decode_regions_are_asked_for_regions()
     {
         Assert.True(ImageCodecs.Get(ImageEncoding.Jpeg).DecodesRegions);

@@ -47,33 +47,17 @@ public sealed class PngFolderStore : IImageStore
         if (File.Exists(path)) throw ImageStashException.NotAStore(path, "PNG folder");
         bool nonEmpty = Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
         if (!exists && nonEmpty && options.Mode is StoreOpenMode.Open or StoreOpenMode.ReadOnly) throw ImageStashException.NotAStore(path, "PNG folder");
-        StoreChecks.CheckOpenMode(path, exists, options.Mode);
         if (nonEmpty && !exists)
             throw ImageStashException.NotAStore(path, "PNG folder (the folder is not empty and has no imagestash.json)");
-        try
+        _lock = StoreWriterLock.OpenStore(path, exists, options.Mode, System.IO.Path.Combine(path, StoreWriterLock.FileName), () =>
         {
-            if (options.Mode != StoreOpenMode.ReadOnly)
-            {
-                Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir));
-                _lock = StoreWriterLock.Acquire(System.IO.Path.Combine(path, StoreWriterLock.FileName), path);
-            }
             if (exists) Load();
             else
             {
                 File.WriteAllText(LabelsPath, CsvHeader);
                 WriteMarker();
             }
-        }
-        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
-        {
-            _lock?.Dispose();
-            throw failure;
-        }
-        catch
-        {
-            _lock?.Dispose();
-            throw;
-        }
+        }, prepare: () => Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir)));
     }
 
     /// <inheritdoc />
@@ -353,19 +337,21 @@ public sealed class PngFolderStore : IImageStore
             var data = bytes.AsSpan(0, length);
             if (header.IsRaw)
             {
-                var info = SkiaCodec.Png.ReadInfo(data);
+                ImageInfo info;
+                try { info = SkiaCodec.Png.ReadInfo(data); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, $"'{file}': {e.Message}"); }
                 if (info.Width != header.Shape.Width || info.Height != header.Shape.Height)
-                    throw new InvalidDataException($"'{file}' is {info.Width}×{info.Height}, but {LabelsFile} says {header.Shape.Width}×{header.Shape.Height}");
-                SkiaCodec.Png.Decode(data, 1, header.Shape.Channels, destination);
+                    throw StoreChecks.Damaged(Path, header.Id, $"'{file}' is {info.Width}×{info.Height}, but {LabelsFile} says {header.Shape.Width}×{header.Shape.Height}");
+                try { SkiaCodec.Png.Decode(data, 1, header.Shape.Channels, destination); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, $"'{file}': {e.Message}"); }
                 return;
             }
             if (length != header.PayloadLength)
-                throw new InvalidDataException($"'{file}' is {length} bytes, but {LabelsFile} says {header.PayloadLength}");
+                throw StoreChecks.Damaged(Path, header.Id, $"'{file}' is {length} bytes, but {LabelsFile} says {header.PayloadLength}");
             uint actual = Crc32.HashToUInt32(data);
-            if (actual != crc) throw new InvalidDataException($"'{file}' has CRC32 {actual:x8}, but {LabelsFile} says {crc:x8}");
+            if (actual != crc) throw StoreChecks.Damaged(Path, header.Id, $"'{file}' has CRC32 {actual:x8}, but {LabelsFile} says {crc:x8}");
             data.CopyTo(destination);
         }
-        catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, e.Message.StartsWith('\'') ? e.Message : $"'{file}': {e.Message}"); }
         finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 

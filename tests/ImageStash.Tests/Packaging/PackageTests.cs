@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Packaging;
 
@@ -6,7 +7,7 @@ namespace ImageStash.Tests.Packaging;
 [Trait("Tier", "Full")]
 public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
-    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.MLNet", "ImageStash.Reporting"];
+    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.MLNet", "ImageStash.Reporting", "ImageStash.Parquet"];
 
     [Fact]
     public void Every_package_has_a_readme_licence_description_tags_docs_and_symbols()
@@ -93,6 +94,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using ImageStash;
             using ImageStash.Sources;
+            using ImageStash.Tools;
 
             var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ImageStash.Stranger.ZipStore.Provider);
             Directory.CreateDirectory("out");

@@ -21,10 +21,13 @@ log=$(mktemp)
 status=0
 python_suite=$([ "$target" = ImageStash.slnx ] && [ $# -eq 0 ] && echo yes || true)
 dotnet test "$target" -c Release "${args[@]}" "$@" 2>&1 | tee "$log" || status=$?
-summary=$(grep -E "^(Passed|Failed)!" "$log" | tail -n 1 || true)
-passed=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$summary")
-failed=$(sed -nE 's/.*Failed: +([0-9]+).*/\1/p' <<<"$summary")
-skipped=$(sed -nE 's/.*Skipped: +([0-9]+).*/\1/p' <<<"$summary")
+# One summary line per test project: add them up.
+passed=0 failed=0 skipped=0
+while IFS= read -r summary; do
+  passed=$((passed + $(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$summary")))
+  failed=$((failed + $(sed -nE 's/.*Failed: +([0-9]+).*/\1/p' <<<"$summary")))
+  skipped=$((skipped + $(sed -nE 's/.*Skipped: +([0-9]+).*/\1/p' <<<"$summary")))
+done < <(grep -E "^(Passed|Failed)!" "$log" || true)
 if [ -n "$python_suite" ]; then
   # The package installed offline into a fresh venv (Debian's setuptools, numpy, torch), then its tests. The README's
   # `.venv/bin/pip install` does the same; the system pip installing into a venv without its own pip saves ~10 s.
@@ -49,5 +52,5 @@ if [ -n "$python_suite" ]; then
   rm -rf "$venv" "$pylog"
 fi
 rm -f "$log"
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -16,6 +16,12 @@ public sealed record ShardIndex
     /// <summary>The format version this library writes, and the newest it reads.</summary>
     public const int CurrentVersion = 1;
 
+    /// <summary>
+    /// The largest index.json read, 16 MiB: an index takes about 100 bytes a shard and the class names, so this holds
+    /// some 150,000 shards; a larger one is refused before it is read (a server or a sparse file could send gigabytes).
+    /// </summary>
+    public const long MaxBytes = 16 << 20;
+
     /// <summary>The file (object) name of the index inside a set.</summary>
     public const string FileName = "index.json";
 
@@ -89,11 +95,12 @@ public sealed record ShardIndex
     /// <param name="where">The set, for messages.</param>
     /// <exception cref="InvalidDataException">Not an index, or damaged; the message names <paramref name="where"/>.</exception>
     /// <exception cref="ImageStashException">Written by a newer ImageStash (a format version above <see cref="CurrentVersion"/>).</exception>
-    public static ShardIndex Parse(ReadOnlySpan<byte> json, string where)
+    public static ShardIndex Parse(ReadOnlyMemory<byte> json, string where)
     {
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray());
+            if (json.Length > MaxBytes) throw new InvalidDataException($"'{where}': {FileName} is {json.Length:N0} bytes, more than an index can be ({MaxBytes:N0}).");
+            using var document = JsonDocument.Parse(json);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.GetString() != FormatName)
                 throw new InvalidDataException($"'{where}': {FileName} is not an ImageStash shard index (no \"format\": \"{FormatName}\").");
@@ -103,6 +110,10 @@ public sealed record ShardIndex
             if (version < 1) throw new InvalidDataException($"'{where}': {FileName} has format version {version}.");
             var shards = root.GetProperty("shards").EnumerateArray().Select(Entry).ToArray();
             if (shards.FirstOrDefault(s => s.Samples == 0) is { } empty) throw new FormatException($"shard '{empty.Name}' holds no samples");
+            // Every sample takes at least two tar headers (its JSON and its image): a count the bytes can't hold is a
+            // lie that would size the ids file, and the memory to read it, after it.
+            if (shards.FirstOrDefault(s => s.Samples > s.Bytes / (2 * 512)) is { } lie)
+                throw new FormatException($"shard '{lie.Name}' claims {lie.Samples:N0} samples in {lie.Bytes:N0} bytes");
             ImageShape? fixedShape = root.TryGetProperty("fixed_shape", out var fs) && fs.ValueKind == JsonValueKind.Array
                 ? new ImageShape(fs[0].GetInt32(), fs[1].GetInt32(), fs[2].GetInt32()) : null;
             var index = new ShardIndex
@@ -120,7 +131,7 @@ public sealed record ShardIndex
                 throw new InvalidDataException($"'{where}': {FileName} says {samples.GetInt64():N0} samples but its shards hold {index.Samples:N0}.");
             return index;
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or IndexOutOfRangeException or OverflowException)
         {
             throw new InvalidDataException($"'{where}': {FileName} is damaged ({e.Message}); write the shard set again with 'imagestash shard'.", e);
         }

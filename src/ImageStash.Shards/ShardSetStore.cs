@@ -45,12 +45,15 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         _location = ShardLocation.Open(path, Options.S3);
         try
         {
-            byte[] json = _location.TryReadSmall(ShardIndex.FileName, CancellationToken.None)
+            byte[] json = _location.TryReadSmall(ShardIndex.FileName, ShardIndex.MaxBytes, CancellationToken.None)
                 ?? throw (_location is LocalLocation && !Directory.Exists(path)
                     ? ImageStashException.StoreNotFound(path)
                     : new ImageStashException($"'{path}' holds no {ShardIndex.FileName}: it is not a shard set, or writing it never finished (the index is written last); run 'imagestash shard SRC {path}' again.", ImageStashError.NotAStore));
             _index = ShardIndex.Parse(json, path);
-            byte[] ids = _location.TryReadSmall(_index.Ids.Name, CancellationToken.None)
+            long idsLimit = IdsFile.MaxBytes(_index.Samples);
+            if (_index.Ids.Bytes > idsLimit)
+                throw new InvalidDataException($"'{path}': the index says the ids file is {_index.Ids.Bytes:N0} bytes, more than the {idsLimit:N0} its {_index.Samples:N0} samples take; write the set again.");
+            byte[] ids = _location.TryReadSmall(_index.Ids.Name, idsLimit, CancellationToken.None)
                 ?? throw new InvalidDataException($"'{path}': the ids file '{_index.Ids.Name}' its index names is missing; write the set again.");
             if (Crc32.HashToUInt32(ids) != _index.Ids.Crc32 || ids.Length != _index.Ids.Bytes)
                 throw new InvalidDataException($"'{path}': the ids file '{_index.Ids.Name}' is damaged (its size or CRC-32 is not the index's); write the set again.");

@@ -1,3 +1,4 @@
+using ImageStash.Codecs;
 using System.ComponentModel;
 using System.Diagnostics;
 using ImageStash.Bench;
@@ -59,8 +60,12 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         public bool Cold { get; init; }
 
         [CommandOption("--no-limit")]
-        [Description("With --size: skip measuring the decode limit (it reads images first, which warms a shard cache).")]
+        [Description("With --size: skip measuring the decode limits (they read images first, which warms a shard cache).")]
         public bool NoLimit { get; init; }
+
+        [CommandOption("--whole-decode")]
+        [Description("With --size: decode whole images, not just each crop's rows and columns (the pipeline before region decode, for comparison).")]
+        public bool WholeDecode { get; init; }
 
         [CommandOption("--skip-damaged")]
         [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
@@ -102,6 +107,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             RandomHorizontalFlip = settings.Augment || settings.Size is not null && random,
             Prefetch = settings.Prefetch,
             SkipDamaged = settings.SkipDamaged,
+            DecodeRegions = !settings.WholeDecode,
         };
         if (settings.Workers is { } workers) options.Workers = workers;
         using var loader = new ImageLoader(store, options);
@@ -109,6 +115,10 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images, {pipeline}, {(settings.Float ? "float32 N×C×H×W normalised" : "uint8 N×H×W×C")}, " +
                           $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}" +
                           (remote is null ? "" : $"; shard cache {(settings.Cold ? "emptied before every epoch" : "kept")}"));
+        if (settings.Size is not null)
+            console.WriteLine(settings.WholeDecode ? "JPEG: whole images decoded (--whole-decode)"
+                : ImageCodecs.Get(ImageEncoding.Jpeg).DecodesRegions ? "JPEG: only each crop's rows and columns decoded (region decode)"
+                : $"JPEG: whole images decoded; region decode is unavailable: {ImageCodecs.RegionDecodeMissing}");
         double setupSeconds = started.Elapsed.TotalSeconds;
 
         // A set in object storage: before each epoch, the same objects fetched with plain parallel GETs (the limit).
@@ -120,9 +130,9 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         };
         int threads = Math.Max(1, options.Workers);
         // The photo pipeline is compared with its limit, measured in turns with it: limit, epoch, limit, epoch, …
-        var (rates, limits, firsts) = settings.Size is null || settings.NoLimit
+        var (rates, limits, firsts, cropLimits) = settings.Size is null || settings.NoLimit
             ? EpochsOnly(LoaderBenchmark.Epochs(loader, settings.Epochs, cancellationToken, beforeEpoch))
-            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken, beforeEpoch);
+            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken, beforeEpoch, options);
         double bytesPerImage = loader.Shape.ByteCount * (settings.Float ? 4.0 : 1.0);
         // What the loader takes in: a shard set's stored bytes per image (tar headers included), as the network carries them.
         double? storedPerImage = store is ShardSetStore shards ? (double)shards.Index.Bytes / shards.Count : null;
@@ -131,6 +141,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
                               (storedPerImage is { } stored ? $"{rates[epoch] * stored / 1e6:N1} MB/s in, " : "") + $"{rates[epoch] * bytesPerImage / 1e6:N0} MB/s out" +
                               $"; first batch after {firsts[epoch]:F2} s" +
                               (epoch < limits.Count ? $"; limit just before: {limits[epoch]:N0} images/s ({rates[epoch] / limits[epoch]:F2}×)" : "") +
+                              (epoch < cropLimits.Count ? $"; crop-decode limit: {cropLimits[epoch]:N0} images/s ({rates[epoch] / cropLimits[epoch]:F2}×)" : "") +
                               (epoch < gets.Count ? $"; plain GETs just before: {gets[epoch] / 1e6:N1} MB/s" + (storedPerImage is { } s ? $" ({rates[epoch] * s / gets[epoch]:F2}×)" : "") : ""));
         console.WriteLine($"first batch {setupSeconds + firsts[0]:F2} s after start (opening the store {opened:F2} s)");
         // The first epoch pays for compiling the code and mapping the store: the medians are of the others.
@@ -144,6 +155,12 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             console.WriteLine($"limit: the codec decoding the same images whole, from memory, on {threads} thread(s): median {Median(limits.Skip(skip).ToList()):N0} images/s; " +
                               $"the loader runs at a median {Median(ratios):F2}× the limit measured just before each epoch (range {ratios.Min():F2}–{ratios.Max():F2}×)");
         }
+        if (cropLimits.Count > 0)
+        {
+            var ratios = rates.Zip(cropLimits, (r, l) => r / l).Skip(skip).ToList();
+            console.WriteLine($"crop-decode limit: the same images' crops decoded as the pipeline decodes them ({(options.DecodeRegions ? "DCT-scaled, only the crop's rows and columns where the codec can" : "DCT-scaled, whole")}), from memory, on {threads} thread(s): " +
+                              $"median {Median(cropLimits.Skip(skip).ToList()):N0} images/s; the loader runs at a median {Median(ratios):F2}× it (range {ratios.Min():F2}–{ratios.Max():F2}×)");
+        }
         if (gets.Count > 0 && storedPerImage is { } perImage)
         {
             var ratios = rates.Zip(gets, (r, g) => r * perImage / g).Skip(skip).ToList();
@@ -153,6 +170,6 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         return ImageStashApp.Ok;
     }
 
-    private static (IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>) EpochsOnly(IReadOnlyList<(long Images, double Seconds, double FirstBatch)> epochs) =>
-        ([.. epochs.Select(e => e.Images / e.Seconds)], [], [.. epochs.Select(e => e.FirstBatch)]);
+    private static (IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>) EpochsOnly(IReadOnlyList<(long Images, double Seconds, double FirstBatch)> epochs) =>
+        ([.. epochs.Select(e => e.Images / e.Seconds)], [], [.. epochs.Select(e => e.FirstBatch)], []);
 }

@@ -31,6 +31,9 @@ internal static class IdsFile
         return bytes;
     }
 
+    /// <summary>The most an ids file of <paramref name="rows"/> rows can take: the largest .npy header and 16 bytes a row.</summary>
+    public static long MaxBytes(long rows) => rows < 0 || rows > (long.MaxValue - 65_546) / 16 ? long.MaxValue : 10 + ushort.MaxValue + rows * 16;
+
     /// <exception cref="InvalidDataException">Not the ids file this library writes, or not of <paramref name="rows"/> rows.</exception>
     public static (long[] Ids, int[] Labels) Read(ReadOnlySpan<byte> bytes, long rows, string where)
     {
@@ -38,7 +41,7 @@ internal static class IdsFile
             throw new InvalidDataException($"{where} is not a NumPy 1.0 file");
         int data = 10 + BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
         string header = data <= bytes.Length ? Encoding.ASCII.GetString(bytes[10..data]) : "";
-        if (!header.Contains("'<i8'") || !header.Contains($"({rows}, 2)") || bytes.Length - data != rows * 16)
+        if (!header.Contains("'<i8'") || !header.Contains($"({rows}, 2)") || rows > (bytes.Length - data) / 16 || bytes.Length - data != rows * 16)
             throw new InvalidDataException($"{where} is not int64 ({rows}, 2): its header is {header.Trim()}");
         var ids = new long[rows];
         var labels = new int[rows];

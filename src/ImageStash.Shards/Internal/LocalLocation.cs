@@ -11,10 +11,13 @@ internal sealed class LocalLocation(string folder) : ShardLocation
 
     public override string? LocalPath(string name) => Path.Combine(_folder, name);
 
-    public override byte[]? TryReadSmall(string name, CancellationToken cancel)
+    public override byte[]? TryReadSmall(string name, long limit, CancellationToken cancel)
     {
-        try { return File.ReadAllBytes(Path.Combine(_folder, name)); }
+        FileStream file;
+        try { file = new FileStream(Path.Combine(_folder, name), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        using (file)
+            return ReadCapped(file, name, file.CanSeek ? file.Length : 0, limit, cancel).GetAwaiter().GetResult();
     }
 
     public override long Download(string name, long bytes, string target, CancellationToken cancel)

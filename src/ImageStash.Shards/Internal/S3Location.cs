@@ -60,14 +60,12 @@ internal sealed class S3Location : ShardLocation
 
     public override string? LocalPath(string name) => null;
 
-    public override byte[]? TryReadSmall(string name, CancellationToken cancel) => Run(async token =>
+    public override byte[]? TryReadSmall(string name, long limit, CancellationToken cancel) => Run(async token =>
     {
         try
         {
             using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(name) }, token);
-            using var memory = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(memory, token);
-            return memory.ToArray();
+            return await ReadCapped(response.ResponseStream, name, response.ContentLength, limit, token);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket") { return null; }
     }, $"reading {name}", OpenBudget, cancel);
@@ -200,7 +198,7 @@ internal sealed class S3Location : ShardLocation
     private T Run<T>(Func<CancellationToken, Task<T>> operation, string what, TimeSpan budget, CancellationToken cancel)
     {
         try { return Retrying(operation, budget, cancel).GetAwaiter().GetResult(); }
-        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        catch (Exception e) when (e is not InvalidDataException && (e is not OperationCanceledException || !cancel.IsCancellationRequested))
         {
             throw Translate(e, what);
         }
@@ -224,6 +222,7 @@ internal sealed class S3Location : ShardLocation
 
     private static bool Transient(Exception e, CancellationToken cancel) => e switch
     {
+        InvalidDataException => false, // what the bytes say, not how they came
         AmazonServiceException s when s.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest => false,
         AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or 0 } => true,
         OperationCanceledException => !cancel.IsCancellationRequested, // a timeout, not the caller

@@ -12,8 +12,30 @@ internal abstract class ShardLocation : IDisposable
     /// <summary>The path of a file in a local location; null where files must be downloaded.</summary>
     public abstract string? LocalPath(string name);
 
-    /// <summary>A small object (the index, the ids file), or null when there is none.</summary>
-    public abstract byte[]? TryReadSmall(string name, CancellationToken cancel);
+    /// <summary>
+    /// A small object (the index, the ids file), or null when there is none. Its size is checked against
+    /// <paramref name="limit"/> before anything is read (a sparse or endless file is never loaded), and the read stops
+    /// at the limit whatever the size said.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The object is larger than <paramref name="limit"/>.</exception>
+    public abstract byte[]? TryReadSmall(string name, long limit, CancellationToken cancel);
+
+    /// <summary>Reads <paramref name="stream"/> to its end into an array, refusing more than <paramref name="limit"/> bytes.</summary>
+    protected async Task<byte[]> ReadCapped(Stream stream, string name, long size, long limit, CancellationToken cancel)
+    {
+        if (size > limit) throw TooLarge(name, size, limit);
+        using var memory = new MemoryStream((int)Math.Max(0, Math.Min(size, limit)));
+        var buffer = new byte[64 * 1024];
+        for (int n; (n = await stream.ReadAsync(buffer, cancel)) > 0;)
+        {
+            if (memory.Length + n > limit) throw TooLarge(name, null, limit);
+            memory.Write(buffer, 0, n);
+        }
+        return memory.Length == memory.Capacity ? memory.GetBuffer() : memory.ToArray();
+    }
+
+    private InvalidDataException TooLarge(string name, long? size, long limit) =>
+        new($"'{Display}': {name} is {(size is { } s ? $"{s:N0} bytes" : "longer than it said")}, more than the {limit:N0} it can be for what it describes; the set is damaged or not an ImageStash shard set.");
 
     /// <summary>
     /// Downloads an object the index says is <paramref name="bytes"/> bytes into <paramref name="target"/> (a new

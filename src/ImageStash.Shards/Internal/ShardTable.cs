@@ -57,8 +57,10 @@ internal sealed class ShardTable
             }
             catch (InvalidDataException e) { throw Bad(shard, e.Message); }
             long size = paxSize ?? member.Size;
+            // Compared without adding, so a size near 2^63 cannot overflow into a small or negative end.
+            if (size < 0 || size > reader.Length - member.DataOffset)
+                throw Bad(shard, $"member '{member.Name}' claims {size:N0} bytes from byte {member.DataOffset:N0}, past the file's end at {reader.Length:N0} (truncated?)");
             long end = member.DataOffset + size;
-            if (end > reader.Length) throw Bad(shard, $"member '{member.Name}' runs to byte {end:N0}, past the file's end at {reader.Length:N0} (truncated?)");
             string name = longName ?? member.Name;
             (longName, paxSize) = (null, null);
             switch (member.Type)
@@ -86,7 +88,9 @@ internal sealed class ShardTable
                         payload = (member.DataOffset, size, extension);
                     break;
             }
-            offset = end + Tar.Padding(size);
+            long next = end + Tar.Padding(size);
+            if (next <= offset) throw Bad(shard, $"the member at byte {offset:N0} does not move the reader forward"); // cannot happen: a header is a block
+            offset = next;
         }
         Close();
         if (computeCrc) reader.ReadToEnd();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace ImageStash.Shards.Internal;
@@ -53,7 +54,10 @@ internal static class Tar
         long sum = 0;
         for (int i = 0; i < Block; i++) sum += i is >= 148 and < 156 ? (byte)' ' : header[i];
         if (sum != checksum) throw new InvalidDataException($"the tar header at byte {offset:N0} has checksum {checksum}, its bytes sum to {sum}");
-        long size = header[124] >= 0x80 ? BinaryPrimitives.ReadInt64BigEndian(header.Slice(128, 8)) : ParseOctal(header.Slice(124, 12), "size", offset);
+        // Base-256 (GNU): the top bit marks it; a set sign bit (0xFF) is a negative size, refused below.
+        long size = header[124] >= 0x80
+            ? header[124] == 0x80 && header.Slice(125, 3).IndexOfAnyExcept((byte)0) < 0 ? BinaryPrimitives.ReadInt64BigEndian(header.Slice(128, 8)) : -1
+            : ParseOctal(header.Slice(124, 12), "size", offset);
         if (size < 0) throw new InvalidDataException($"the tar header at byte {offset:N0} gives size {size}");
         string name = CString(header[..100]);
         if (header.Slice(257, 5).SequenceEqual("ustar"u8) && header[345] != 0) name = CString(header.Slice(345, 155)) + "/" + name;
@@ -69,7 +73,8 @@ internal static class Tar
         while (data.Length > 0)
         {
             int space = data.IndexOf((byte)' ');
-            if (space <= 0 || !int.TryParse(Encoding.ASCII.GetString(data[..space]), out int length) || length <= space || length > data.Length)
+            if (space <= 0 || !int.TryParse(Encoding.ASCII.GetString(data[..space]), NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+                || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
                 throw new InvalidDataException($"the PAX header at byte {offset:N0} is malformed");
             var record = Encoding.UTF8.GetString(data[(space + 1)..(length - 1)]);
             int eq = record.IndexOf('=');
@@ -77,7 +82,13 @@ internal static class Tar
             {
                 string key = record[..eq], value = record[(eq + 1)..];
                 if (key == "path") path = value;
-                else if (key == "size" && long.TryParse(value, out long s)) size = s;
+                else if (key == "size")
+                {
+                    // Digits only: a sign or an overflow would move the reader backwards or nowhere.
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long s))
+                        throw new InvalidDataException($"the PAX header at byte {offset:N0} gives size '{(value.Length > 24 ? value[..24] + "…" : value)}', not a size in bytes");
+                    size = s;
+                }
             }
             data = data[length..];
         }
@@ -107,6 +118,7 @@ internal static class Tar
         {
             if (b is (byte)' ' or 0) { if (any) break; continue; }
             if (b is < (byte)'0' or > (byte)'7') throw new InvalidDataException($"the tar header at byte {offset:N0} has a {what} field that is not octal");
+            if (value > (long.MaxValue >> 3)) throw new InvalidDataException($"the tar header at byte {offset:N0} has a {what} field too large");
             value = value * 8 + (b - '0');
             any = true;
         }

@@ -6,33 +6,40 @@ namespace ImageStash.Bench;
 
 /// <summary>
 /// What <c>imagestash loader-bench</c> measures: epochs of an <see cref="ImageLoader"/>, and for the photo pipeline the
-/// limit it works against, measured in the same run — the codec decoding the same images whole, from memory, on as
-/// many threads as the loader has. Timings on a shared machine drift; <see cref="Interleaved"/> alternates the two so
+/// limits it works against, measured in the same run — the codec decoding the same images whole, and decoding just
+/// their crops the way the pipeline does (<see cref="CropDecodeLimit"/>), from memory, on as many threads as the
+/// loader has. Timings on a shared machine drift; <see cref="Interleaved"/> alternates the two so
 /// that their ratio compares like with like.
 /// </summary>
 public static class LoaderBenchmark
 {
     /// <summary>
     /// Epochs of the loader alternating with rounds of <see cref="DecodeLimit"/> (limit, epoch, limit, epoch, …), so a
-    /// slow spell of the machine hits both. Returns the rates of each, in order.
+    /// slow spell of the machine hits both. With <paramref name="crops"/> (the loader's options, an output size set),
+    /// each limit round is followed by a round of <see cref="CropDecodeLimit"/>: the same images' crops decoded the
+    /// way the pipeline decodes them. Returns the rates of each, in order.
     /// </summary>
-    /// <remarks><c>beforeEpoch</c> runs before each epoch, after its limit round (a benchmark's own measurement, or emptying a cache).</remarks>
-    public static (IReadOnlyList<double> Loader, IReadOnlyList<double> Limit, IReadOnlyList<double> FirstBatch) Interleaved(ImageLoader loader, IImageStore store, int threads, int epochs, CancellationToken cancellationToken = default, Action<int>? beforeEpoch = null)
+    /// <remarks><c>beforeEpoch</c> runs before each epoch, after its limit rounds (a benchmark's own measurement, or emptying a cache).</remarks>
+    public static (IReadOnlyList<double> Loader, IReadOnlyList<double> Limit, IReadOnlyList<double> FirstBatch, IReadOnlyList<double> CropLimit) Interleaved(
+        ImageLoader loader, IImageStore store, int threads, int epochs, CancellationToken cancellationToken = default, Action<int>? beforeEpoch = null, LoaderOptions? crops = null)
     {
-        var decoder = DecodeWork.Load(store, 2000);
+        var decoder = DecodeWork.Load(store, 2000, crops);
         var loaderRates = new List<double>();
         var limitRates = new List<double>();
+        var cropRates = new List<double>();
         var firstBatch = new List<double>();
-        decoder?.Round(threads); // warm-up
+        decoder?.Round(threads, false); // warm-up
+        if (crops is not null) decoder?.Round(threads, true);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            if (decoder is not null) limitRates.Add(decoder.Round(threads));
+            if (decoder is not null) limitRates.Add(decoder.Round(threads, false));
+            if (decoder is not null && crops is not null) cropRates.Add(decoder.Round(threads, true));
             beforeEpoch?.Invoke(epoch);
             var (images, seconds, first) = Epochs(loader, 1, cancellationToken)[0];
             loaderRates.Add(images / seconds);
             firstBatch.Add(first);
         }
-        return (loaderRates, limitRates, firstBatch);
+        return (loaderRates, limitRates, firstBatch, cropRates);
     }
 
     /// <summary>Runs <paramref name="epochs"/> epochs, touching every batch as a training step would.</summary>
@@ -61,26 +68,43 @@ public static class LoaderBenchmark
 
     /// <summary>
     /// The full-size decode rate of the store's encoded images (up to <paramref name="maxImages"/> of them, read into
-    /// memory first) on <paramref name="threads"/> threads: the most any decode-and-crop pipeline can deliver. Null
-    /// when the store holds no encoded images.
+    /// memory first) on <paramref name="threads"/> threads: the most any pipeline that decodes whole images can
+    /// deliver. Null when the store holds no encoded images.
     /// </summary>
     /// <returns>Images per second, the median of <paramref name="rounds"/> rounds after a warm-up.</returns>
-    public static double? DecodeLimit(IImageStore store, int threads, int maxImages = 2000, int rounds = 3)
+    public static double? DecodeLimit(IImageStore store, int threads, int maxImages = 2000, int rounds = 3) =>
+        DecodeWork.Load(store, maxImages, null) is { } work ? Median(work, threads, false, rounds) : null;
+
+    /// <summary>
+    /// The rate at which the same images' crops decode the way the photo pipeline with <paramref name="options"/>
+    /// decodes them in epoch 0 — DCT-scaled, and only the crop's rows and columns where the codec decodes regions —
+    /// on <paramref name="threads"/> threads, from memory: the most the pipeline can deliver. Null when the store holds
+    /// no encoded images.
+    /// </summary>
+    /// <returns>Images per second, the median of <paramref name="rounds"/> rounds after a warm-up.</returns>
+    /// <exception cref="ArgumentException">The options set no output size.</exception>
+    public static double? CropDecodeLimit(IImageStore store, LoaderOptions options, int threads, int maxImages = 2000, int rounds = 3)
     {
-        if (DecodeWork.Load(store, maxImages) is not { } work) return null;
-        work.Round(threads);
-        var rates = Enumerable.Range(0, rounds).Select(_ => work.Round(threads)).Order().ToList();
+        ArgumentNullException.ThrowIfNull(options);
+        return DecodeWork.Load(store, maxImages, options) is { } work ? Median(work, threads, true, rounds) : null;
+    }
+
+    private static double Median(DecodeWork work, int threads, bool crops, int rounds)
+    {
+        work.Round(threads, crops);
+        var rates = Enumerable.Range(0, rounds).Select(_ => work.Round(threads, crops)).Order().ToList();
         return rates[rates.Count / 2];
     }
 
-    /// <summary>Encoded images in memory and the buffers to decode them into.</summary>
-    private sealed class DecodeWork(List<(byte[] Data, IImageCodec Codec, ImageInfo Info)> files)
+    /// <summary>Encoded images in memory, their crops' decode plans, and the buffers to decode them into.</summary>
+    private sealed class DecodeWork(List<(byte[] Data, IImageCodec Codec, ImageInfo Info, PhotoPipeline.DecodePlan Plan)> files)
     {
         private byte[][] _buffers = [];
 
-        public static DecodeWork? Load(IImageStore store, int maxImages)
+        public static DecodeWork? Load(IImageStore store, int maxImages, LoaderOptions? crops)
         {
-            var files = new List<(byte[] Data, IImageCodec Codec, ImageInfo Info)>();
+            var pipeline = crops is null ? null : new PhotoPipeline(crops);
+            var files = new List<(byte[], IImageCodec, ImageInfo, PhotoPipeline.DecodePlan)>();
             foreach (long id in store.EnumerateIds())
             {
                 if (files.Count >= maxImages) break;
@@ -88,13 +112,14 @@ public static class LoaderBenchmark
                 var data = new byte[header.PayloadLength];
                 store.Read(id, data);
                 var codec = ImageCodecs.Get(header.Encoding);
-                files.Add((data, codec, codec.ReadInfo(data)));
+                var info = codec.ReadInfo(data);
+                files.Add((data, codec, info, pipeline?.PlanFor(codec, info, id, 0) ?? default));
             }
             return files.Count == 0 ? null : new DecodeWork(files);
         }
 
-        /// <summary>Decodes every image once on <paramref name="threads"/> threads; returns images per second.</summary>
-        public double Round(int threads)
+        /// <summary>Decodes every image (or every crop's plan) once on <paramref name="threads"/> threads; returns images per second.</summary>
+        public double Round(int threads, bool crops)
         {
             threads = Math.Max(1, threads);
             long largest = files.Max(f => (long)f.Info.Width * f.Info.Height * 3);
@@ -103,7 +128,14 @@ public static class LoaderBenchmark
             var clock = Stopwatch.StartNew();
             var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
             {
-                for (int i; (i = Interlocked.Increment(ref next)) < files.Count;) files[i].Codec.Decode(files[i].Data, 1, 3, _buffers[t]);
+                for (int i; (i = Interlocked.Increment(ref next)) < files.Count;)
+                {
+                    var (data, codec, _, plan) = files[i];
+                    var r = plan.Region;
+                    if (!crops) codec.Decode(data, 1, 3, _buffers[t]);
+                    else if (plan.Whole) codec.Decode(data, plan.Scale, 3, _buffers[t]);
+                    else codec.DecodeRegion(data, plan.Scale, r.X, r.Y, r.Width, r.Height, 3, _buffers[t]);
+                }
             })).ToList();
             workers.ForEach(w => w.Start());
             workers.ForEach(w => w.Join());

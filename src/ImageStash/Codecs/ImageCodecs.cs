@@ -11,6 +11,13 @@ public static class ImageCodecs
     private static readonly object Gate = new();
     private static IImageCodec[] _codecs = [new JpegCodec(), SkiaCodec.Png, SkiaCodec.WebP];
 
+    /// <summary>
+    /// Why the built-in JPEG codec decodes whole images where a region is asked for (ImageStash's libjpeg shim not
+    /// built or not loadable: another OS, or no gcc and libjpeg62-turbo-dev at build time), in a sentence; null when it
+    /// decodes regions.
+    /// </summary>
+    public static string? RegionDecodeMissing => !TurboJpeg.Available ? "libturbojpeg is missing" : JpegRegion.Missing;
+
     /// <summary>The registered codecs.</summary>
     public static IReadOnlyList<IImageCodec> All => Volatile.Read(ref _codecs);
 

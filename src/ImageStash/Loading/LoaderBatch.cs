@@ -5,7 +5,7 @@ namespace ImageStash.Loading;
 /// One batch: images back to back in the loader's <see cref="LoaderOptions.Output"/> layout, their labels and ids.
 /// The buffers are pooled: a batch is valid until the next one is requested from the loader.
 /// </summary>
-public sealed class LoaderBatch
+public sealed partial class LoaderBatch
 {
     internal LoaderBatch(ImageShape shape, int capacity, LoaderOutput output)
     {
@@ -15,9 +15,11 @@ public sealed class LoaderBatch
         if (values > Array.MaxLength)
             throw new ArgumentException($"A batch of {capacity} images of {shape} needs {values:N0} values, more than one buffer holds; use a smaller batch.");
         // The stored pixels (HWC) for the fixed-shape path, and the HWC output of the photo pipeline.
-        PixelBuffer = new byte[values];
-        if (output == LoaderOutput.BytesChw) ChwBuffer = new byte[values];
-        if (output == LoaderOutput.FloatsChw) FloatBuffer = new float[values];
+        // Pinned (the pinned object heap): a framework may keep a tensor over a pooled buffer for the loader's life
+        // (see PixelMemory) without fragmenting the heap the way long-lived pins do.
+        PixelBuffer = GC.AllocateUninitializedArray<byte>((int)values, pinned: true);
+        if (output == LoaderOutput.BytesChw) ChwBuffer = GC.AllocateUninitializedArray<byte>((int)values, pinned: true);
+        if (output == LoaderOutput.FloatsChw) FloatBuffer = GC.AllocateUninitializedArray<float>((int)values, pinned: true);
         LabelBuffer = new int[capacity];
         IdBuffer = new long[capacity];
         Damaged = new bool[capacity];

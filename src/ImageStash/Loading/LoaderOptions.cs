@@ -125,6 +125,15 @@ public sealed class LoaderOptions
         set => field = value is > 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The centre crop's share is in (0, 1].");
     } = 0.875;
 
+    /// <summary>
+    /// With <see cref="Size"/>: decode only each crop's rows and columns where the codec can
+    /// (<see cref="Codecs.IImageCodec.DecodesRegions"/>: JPEG, where ImageStash's libjpeg shim is built), instead of
+    /// whole images. Pixels within a few of the crop's edges may differ by a few levels (docs/formats/codecs.md);
+    /// false gives the whole-decode pipeline, for comparison.
+    /// </summary>
+    /// <value>The default value is true.</value>
+    public bool DecodeRegions { get; set; } = true;
+
     /// <summary>The layout and type of the batches' pixels.</summary>
     /// <value>The default value is <see cref="LoaderOutput.BytesHwc"/>.</value>
     public LoaderOutput Output { get; set; } = LoaderOutput.BytesHwc;

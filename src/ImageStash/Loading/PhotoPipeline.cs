@@ -7,8 +7,8 @@ namespace ImageStash.Loading;
 /// <summary>
 /// The loader's per-image work for the photo pipeline: read the record, pick its crop from (seed, epoch, id) — the
 /// same on every rank, world size and resume —
-/// decode (at 1/2, 1/4 or 1/8 through the codec's DCT scaling when the crop is at least that many times the output),
-/// turn it upright, and resize the crop to the output with an antialiased filter, flipped when drawn. One instance
+/// decode (at 1/2, 1/4 or 1/8 through the codec's DCT scaling when the crop is at least that many times the output;
+/// only the crop's rows and columns where the codec decodes regions, see <see cref="Plan"/>), turn it upright, and resize the crop to the output with an antialiased filter, flipped when drawn. One instance
 /// per loader thread: its buffers grow to the largest image and are reused.
 /// </summary>
 internal sealed class PhotoPipeline(LoaderOptions options)
@@ -59,16 +59,13 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         var upright = info.Shape;
         var crop = Window(upright.Width, upright.Height, ref random);
         bool flip = Flip(ref random);
-        // The largest DCT scale that leaves the crop at least as large as the output, on both sides.
-        double fewest = Math.Min(crop.Width, crop.Height) / _size;
-        int scale = 1;
-        var scales = codec.Scales;
-        for (int i = 0; i < scales.Count; i++) // by index: no enumerator allocated per image
-            if (scales[i] > scale && scales[i] <= fewest) scale = scales[i];
-        var (width, height) = info.ScaledSize(scale);
-        Grow(ref _decoded, (long)width * height * Channels);
-        codec.Decode(data, scale, Channels, _decoded);
+        var plan = Plan(codec, info, crop, _size, options.DecodeRegions);
+        var region = plan.Region;
+        Grow(ref _decoded, (long)region.Width * region.Height * Channels);
+        if (plan.Whole) codec.Decode(data, plan.Scale, Channels, _decoded);
+        else codec.DecodeRegion(data, plan.Scale, region.X, region.Y, region.Width, region.Height, Channels, _decoded);
         ReadOnlySpan<byte> pixels = _decoded;
+        int width = region.Width, height = region.Height;
         if (info.Orientation != ImageOrientation.Normal)
         {
             Grow(ref _upright, (long)width * height * Channels);
@@ -76,8 +73,68 @@ internal sealed class PhotoPipeline(LoaderOptions options)
             pixels = _upright;
             if (info.SwapsSides) (width, height) = (height, width);
         }
+        var c = plan.Crop;
+        _resampler.Resize(pixels, width, height, Channels, c.X, c.Y, c.Width, c.Height, output, _size, _size, flip);
+    }
+
+    /// <summary>The decode <see cref="Load"/> does for an encoded record in an epoch (the crop drawn as it draws it).</summary>
+    internal DecodePlan PlanFor(IImageCodec codec, ImageInfo info, long id, int epoch)
+    {
+        var random = LoaderRandom.For(options.Seed, epoch, id);
+        var crop = Window(info.Shape.Width, info.Shape.Height, ref random);
+        return Plan(codec, info, crop, _size, options.DecodeRegions);
+    }
+
+    /// <summary>
+    /// How the pipeline decodes a crop: the DCT scale, the rectangle of the stored image at that scale to decode (the
+    /// whole image unless the codec decodes regions), and the crop within that rectangle once it is upright.
+    /// </summary>
+    internal readonly record struct DecodePlan(int Scale, bool Whole, (int X, int Y, int Width, int Height) Region, (double X, double Y, double Width, double Height) Crop);
+
+    /// <summary>
+    /// Plans the decode of <paramref name="crop"/> (a rectangle of the upright image, in full-size pixels) for an
+    /// output of <paramref name="size"/>²: the largest DCT scale that leaves the crop at least as large as the output
+    /// on both sides, and — when <paramref name="regions"/> and the codec decodes regions — only the crop's rows and
+    /// columns plus a margin wider than the resize filter reads, so the output is what a whole decode would give but
+    /// where the codec's own region edges differ (docs/formats/codecs.md).
+    /// </summary>
+    internal static DecodePlan Plan(IImageCodec codec, ImageInfo info, (double X, double Y, double Width, double Height) crop, int size, bool regions)
+    {
+        double fewest = Math.Min(crop.Width, crop.Height) / size;
+        int scale = 1;
+        var scales = codec.Scales;
+        for (int i = 0; i < scales.Count; i++) // by index: no enumerator allocated per image
+            if (scales[i] > scale && scales[i] <= fewest) scale = scales[i];
+        var (storedWidth, storedHeight) = info.ScaledSize(scale);
+        var upright = info.Shape;
+        int width = info.SwapsSides ? storedHeight : storedWidth, height = info.SwapsSides ? storedWidth : storedHeight;
         double fx = (double)width / upright.Width, fy = (double)height / upright.Height;
-        _resampler.Resize(pixels, width, height, Channels, crop.X * fx, crop.Y * fy, crop.Width * fx, crop.Height * fy, output, _size, _size, flip);
+        (double X, double Y, double Width, double Height) scaled = (crop.X * fx, crop.Y * fy, crop.Width * fx, crop.Height * fy);
+        if (!regions || !codec.DecodesRegions) return new DecodePlan(scale, true, (0, 0, storedWidth, storedHeight), scaled);
+        // The resampler reads up to its filter's half-width (the shrink factor, at least 1) past each side of the crop;
+        // two more pixels keep the region decoder's own edge pixels out of what it reads.
+        int marginX = (int)Math.Ceiling(Math.Max(scaled.Width / size, 1)) + 2, marginY = (int)Math.Ceiling(Math.Max(scaled.Height / size, 1)) + 2;
+        int left = Math.Max(0, (int)Math.Floor(scaled.X) - marginX), top = Math.Max(0, (int)Math.Floor(scaled.Y) - marginY);
+        int right = Math.Min(width, (int)Math.Ceiling(scaled.X + scaled.Width) + marginX), bottom = Math.Min(height, (int)Math.Ceiling(scaled.Y + scaled.Height) + marginY);
+        var stored = Stored(info.Orientation, storedWidth, storedHeight, left, top, right, bottom);
+        return new DecodePlan(scale, false, stored, (scaled.X - left, scaled.Y - top, scaled.Width, scaled.Height));
+    }
+
+    /// <summary>The rectangle of the stored image that <see cref="PixelOps.Orient"/> turns into the upright rectangle [left, right) × [top, bottom).</summary>
+    private static (int X, int Y, int Width, int Height) Stored(ImageOrientation orientation, int width, int height, int left, int top, int right, int bottom)
+    {
+        var (x0, x1, y0, y1) = orientation switch
+        {
+            ImageOrientation.FlipHorizontal => (width - right, width - left, top, bottom),
+            ImageOrientation.Rotate180 => (width - right, width - left, height - bottom, height - top),
+            ImageOrientation.FlipVertical => (left, right, height - bottom, height - top),
+            ImageOrientation.Transpose => (top, bottom, left, right),
+            ImageOrientation.Rotate90 => (top, bottom, height - right, height - left),
+            ImageOrientation.Transverse => (width - bottom, width - top, height - right, height - left),
+            ImageOrientation.Rotate270 => (width - bottom, width - top, left, right),
+            _ => (left, right, top, bottom),
+        };
+        return (x0, y0, x1 - x0, y1 - y0);
     }
 
     private bool Flip(ref LoaderRandom random) => options.RandomHorizontalFlip && (random.Next() & 1) == 1;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Hashing;
 using ImageStash.Codecs;
 using ImageStash.Hdf5.Internal;
-using ImageStash.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace ImageStash.Hdf5;

@@ -1,4 +1,3 @@
-using ImageStash.Loading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -32,7 +32,7 @@ public sealed class ShardSetOptions
     {
         string? text = Environment.GetEnvironmentVariable("IMAGESTASH_CACHE_LIMIT");
         if (string.IsNullOrWhiteSpace(text)) return 20L << 30;
-        return Internal.ByteSize.Parse(text) is >= 1L << 20 and var limit ? limit
+        return ByteSize.Parse(text) is >= 1L << 20 and var limit ? limit
             : throw new ImageStashException($"IMAGESTASH_CACHE_LIMIT '{text}' is not a size of at least 1 MiB: write e.g. 8GiB or 500MiB.", ImageStashError.Other);
     }
 

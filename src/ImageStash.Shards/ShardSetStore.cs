@@ -1,7 +1,6 @@
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
-using ImageStash.Loading;
 using ImageStash.Shards.Internal;
 
 namespace ImageStash.Shards;
@@ -13,7 +12,7 @@ namespace ImageStash.Shards;
 /// cache shared by the machine's processes; the loader streams them shard by shard, fetching ahead. Read-only:
 /// sets are written by <see cref="ShardWriter"/> (<c>imagestash shard</c>). Layout: docs/formats/shards.md.
 /// </summary>
-public sealed class ShardSetStore : IImageStore, IStreamingStore
+public sealed class ShardSetStore : IStreamingStore
 {
     private readonly ShardLocation _location;
     private readonly ShardCache? _cache;
@@ -159,7 +158,7 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
         }
     }
 
-    IEpochOrder IStreamingStore.Order(LoaderOptions options, LoaderState? resume) => new ShardOrder(this, options, resume);
+    IEpochOrder IStreamingStore.Order(EpochOrderOptions options, EpochOrderState? resume) => new ShardOrder(this, options, resume);
 
     IEnumerable<long> IStreamingStore.StreamOrder() => _rowIds;
 
@@ -316,7 +315,7 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     /// For benchmarks: closes every shard nobody reads and deletes this set's downloaded shards, so the next epoch
     /// reads from object storage again. Another process reading the same cache would lose its shards too.
     /// </summary>
-    internal void EmptyCache()
+    public void EmptyCache()
     {
         if (_cache is null) return;
         lock (_gate)
@@ -335,7 +334,8 @@ public sealed class ShardSetStore : IImageStore, IStreamingStore
     /// at a time, the bytes thrown away: how fast the server and the network deliver the set, the loader's limit.
     /// </summary>
     /// <returns>Bytes read and seconds taken; null for a local set.</returns>
-    internal (long Bytes, double Seconds)? MeasureRawGets(CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Stops the GETs.</param>
+    public (long Bytes, double Seconds)? MeasureRawGets(CancellationToken cancellationToken = default)
     {
         if (_location is not S3Location s3) return null;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -64,12 +64,25 @@ public interface IImageStore : IDisposable
     /// <summary>
     /// Reads images <paramref name="ids"/> back to back into <paramref name="pixels"/> (N×H×W×C) and their labels
     /// into <paramref name="labels"/>. All the images must be raw and of one shape (the article's case; photos go
-    /// through <see cref="Loading.ImageLoader"/>, which decodes them).
+    /// through <c>ImageStash.Loading.ImageLoader</c>, which decodes them). The default reads them one at a time with
+    /// <see cref="Read"/>; a store that can do better (one transaction, a mapped file, every core) overrides it.
     /// </summary>
     /// <exception cref="ImageStashException">An id is missing, an image is encoded, or the images differ in shape.</exception>
     /// <exception cref="ArgumentException">A buffer is too small.</exception>
     /// <exception cref="InvalidDataException">A stored record is damaged.</exception>
-    void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels);
+    void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
+    {
+        if (ids.IsEmpty) return;
+        if (!TryGetHeader(ids[0], out var first)) throw ImageStashException.MissingId(Path, ids[0]);
+        StoreChecks.CheckReadManyBuffers(ids.Length, first.Shape, pixels, labels);
+        int size = first.Shape.Length;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!TryGetHeader(ids[i], out var header)) throw ImageStashException.MissingId(Path, ids[i]);
+            StoreChecks.CheckReadManyRecord(Path, first.Shape, header);
+            labels[i] = Read(ids[i], pixels.Slice(i * size, size)).Label;
+        }
+    }
 
     /// <summary>
     /// Writes every image in <paramref name="batch"/> in one commit: after a crash either the whole batch is

@@ -46,7 +46,7 @@ public readonly record struct ImageShape
     public long ByteCount => (long)Height * Width * Channels;
 
     /// <summary><see cref="ByteCount"/> as a buffer length (always fits: see <see cref="MaxPixels"/>).</summary>
-    internal int Length => (int)ByteCount;
+    public int Length => (int)ByteCount;
 
     /// <summary>The same size with another channel count.</summary>
     public ImageShape WithChannels(int channels) => new(Height, Width, channels);

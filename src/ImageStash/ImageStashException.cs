@@ -1,4 +1,3 @@
-using ImageStash.Codecs;
 namespace ImageStash;
 
 /// <summary>
@@ -57,7 +56,7 @@ public sealed class ImageStashException : Exception
 
     /// <summary>A read-many met an encoded image.</summary>
     public static ImageStashException EncodedInReadMany(string path, long id, ImageEncoding encoding) =>
-        new($"store '{path}': image {id} is {Encodings.Name(encoding)}-encoded, and reading many takes raw images of one shape; read encoded images one at a time, or through ImageLoader, which decodes them.", ImageStashError.DoesNotFit);
+        new($"store '{path}': image {id} is {ImageEncodingNames.Name(encoding)}-encoded, and reading many takes raw images of one shape; read encoded images one at a time, or through ImageLoader, which decodes them.", ImageStashError.DoesNotFit);
 
     /// <summary>A write to a store opened read-only.</summary>
     public static ImageStashException ReadOnly(string path) =>

@@ -2,8 +2,9 @@ namespace ImageStash;
 
 /// <summary>
 /// Big reads on every core, for stores' <see cref="IImageStore.ReadMany"/>: a request split into blocks taken in turn
-/// by one thread per core, each copying its block's pixels and checking their CRCs — one core copies while another
-/// checks, instead of one core doing both in turn. The failure of the earliest block is the one reported.
+/// by one thread per core (<see cref="ParallelWork"/>), each copying its block's pixels and checking their CRCs — one
+/// core copies while another checks, instead of one core doing both in turn. The failure of the earliest block is the
+/// one reported.
 /// </summary>
 public static class ParallelReads
 {
@@ -38,30 +39,15 @@ public static class ParallelReads
             return;
         }
         int count = ids.Length, perBlock = Math.Max(1, BlockBytes / imageBytes), blocks = (count + perBlock - 1) / perBlock;
-        int next = -1, failedBlock = int.MaxValue;
-        Exception? failure = null;
-        var failureLock = new object();
         fixed (long* i = ids) fixed (byte* p = pixels) fixed (int* l = labels)
         {
             nint idsAt = (nint)i, pixelsAt = (nint)p, labelsAt = (nint)l; // spans cannot be captured; their pinned memory can
-            Parallel.For(0, Math.Min(Environment.ProcessorCount, blocks), _ =>
+            ParallelWork.For(blocks, b =>
             {
-                for (int b; (b = Interlocked.Increment(ref next)) < blocks && b < Volatile.Read(ref failedBlock);)
-                {
-                    int first = b * perBlock, n = Math.Min(perBlock, count - first);
-                    try
-                    {
-                        read(new ReadOnlySpan<long>((long*)idsAt + first, n), new Span<byte>((byte*)pixelsAt + (long)first * imageBytes, n * imageBytes),
-                            new Span<int>((int*)labelsAt + first, n));
-                    }
-                    catch (Exception e)
-                    {
-                        lock (failureLock)
-                            if (b < failedBlock) (failedBlock, failure) = (b, e);
-                    }
-                }
+                int first = b * perBlock, n = Math.Min(perBlock, count - first);
+                read(new ReadOnlySpan<long>((long*)idsAt + first, n), new Span<byte>((byte*)pixelsAt + (long)first * imageBytes, n * imageBytes),
+                    new Span<int>((int*)labelsAt + first, n));
             });
         }
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 }

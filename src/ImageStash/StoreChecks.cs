@@ -1,4 +1,3 @@
-using ImageStash.Codecs;
 using ImageStash.Internal;
 
 namespace ImageStash;
@@ -112,5 +111,5 @@ public static class StoreChecks
 
     /// <summary>"32×32×3" for raw pixels, "a 480×640×3 JPEG" for an encoded image.</summary>
     internal static string Describe(ImageHeader header) =>
-        header.IsRaw ? header.Shape.ToString() : $"a {header.Shape} {Encodings.Name(header.Encoding).ToUpperInvariant()}";
+        header.IsRaw ? header.Shape.ToString() : $"a {header.Shape} {ImageEncodingNames.Name(header.Encoding).ToUpperInvariant()}";
 }

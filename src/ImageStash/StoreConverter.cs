@@ -28,7 +28,7 @@ public static class StoreConverter
         if (!a.ClassNames.SequenceEqual(b.ClassNames)) return "the class names differ";
         byte[] pa = [], pb = [];
         // Equal counts and every id of a in b: the same ids. Read in a's own order (a shard set streams).
-        foreach (long id in Loading.StreamingStores.ReadOrder(a))
+        foreach (long id in StreamingStores.ReadOrder(a))
         {
             if (!b.TryGetHeader(id, out var hb)) return $"id {id} is not in '{b.Path}'";
             if (!a.TryGetHeader(id, out var ha)) return $"id {id} has no header";

@@ -23,7 +23,7 @@ public static class StoreExporter
         Directory.CreateDirectory(directory);
         long done = 0;
         var created = new HashSet<int>();
-        foreach (var chunk in Loading.StreamingStores.ReadOrder(store).Chunk(512))
+        foreach (var chunk in StreamingStores.ReadOrder(store).Chunk(512))
         {
             cancellationToken.ThrowIfCancellationRequested();
             ParallelWork.For(chunk.Length, i =>
@@ -41,7 +41,7 @@ public static class StoreExporter
     }
 
     /// <summary>The extension <see cref="ReadFile"/>'s bytes go under: the encoding's own, ".png" for raw pixels.</summary>
-    public static string FileExtension(ImageHeader header) => Encodings.Extension(header.Encoding);
+    public static string FileExtension(ImageHeader header) => ImageCodecs.FileExtension(header.Encoding);
 
     /// <summary>One image as a file's bytes: the stored bytes of an encoded image, a PNG of raw pixels.</summary>
     /// <exception cref="ImageStashException">The store has no such id.</exception>

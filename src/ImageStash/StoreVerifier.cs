@@ -18,7 +18,7 @@ public static class StoreVerifier
         var problems = new List<VerifyProblem>();
         long checkedCount = 0, previous = long.MinValue;
         List<long> ids;
-        try { ids = [.. Loading.StreamingStores.ReadOrder(store)]; }
+        try { ids = [.. StreamingStores.ReadOrder(store)]; }
         catch (InvalidDataException e)
         {
             return new VerifyReport(store.Path, store.Format, 0, deep, [new VerifyProblem(null, $"cannot list ids: {e.Message}")]);
@@ -31,7 +31,7 @@ public static class StoreVerifier
             for (int i = 0; i < chunk.Length; i++)
             {
                 long id = chunk[i];
-                if (id <= previous && store is not Loading.IStreamingStore) problems.Add(new VerifyProblem(id, previous == id ? "id appears twice" : $"ids out of order ({id} after {previous})"));
+                if (id <= previous && store is not IStreamingStore) problems.Add(new VerifyProblem(id, previous == id ? "id appears twice" : $"ids out of order ({id} after {previous})"));
                 previous = id;
                 if (found[i] is { } reason) problems.Add(new VerifyProblem(id, reason));
             }

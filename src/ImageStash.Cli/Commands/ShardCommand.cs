@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using ImageStash.Cli.Internal;
 using ImageStash.Shards;
-using ImageStash.Shards.Internal;
 using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Commands;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using ImageStash.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace ImageStash.Lmdb.Internal;

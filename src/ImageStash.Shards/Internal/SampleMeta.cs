@@ -25,7 +25,7 @@ internal static class SampleMeta
             json.WriteNumber("height"u8, header.Shape.Height);
             json.WriteNumber("width"u8, header.Shape.Width);
             json.WriteNumber("channels"u8, header.Shape.Channels);
-            json.WriteString("encoding"u8, Encodings.Name(header.Encoding));
+            json.WriteString("encoding"u8, ImageEncodingNames.Name(header.Encoding));
             json.WriteNumber("length"u8, header.PayloadLength);
             json.WriteString("crc32"u8, crc.ToString("x8", CultureInfo.InvariantCulture));
             json.WriteEndObject();
@@ -66,7 +66,7 @@ internal static class SampleMeta
         {
             throw new InvalidDataException($"{where} is not valid sample JSON ({e.Message})", e);
         }
-        if (id < 0 || length < 0 || encoding is null || !Encodings.TryParse(encoding, out var kind) || crc is null
+        if (id < 0 || length < 0 || encoding is null || !ImageEncodingNames.TryParse(encoding, out var kind) || crc is null
             || !uint.TryParse(crc, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint value)
             || height is < 1 or > ImageShape.MaxSide || width is < 1 or > ImageShape.MaxSide || channels is not (1 or 3 or 4))
             throw new InvalidDataException($"{where} lacks a field or has one out of range (id, label, height, width, channels, encoding, length, crc32)");

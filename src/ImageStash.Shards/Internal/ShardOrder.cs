@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using ImageStash.Loading;
 
 namespace ImageStash.Shards.Internal;
 
@@ -17,14 +16,14 @@ internal sealed class ShardOrder : IEpochOrder
     public const string Version = "shards-v2";
 
     private readonly ShardSetStore _store;
-    private readonly LoaderOptions _options;
+    private readonly EpochOrderOptions _options;
     private readonly long[] _shardSamples;
     private readonly int _window;
     private readonly int _segmentEpoch;
     private readonly List<(long Start, long End)>? _segment; // the resumed epoch's positions left at the segment's start; null: all
     private (int Epoch, long[] Ids, (int Shard, long First)[] Visits)? _current;
 
-    public ShardOrder(ShardSetStore store, LoaderOptions options, LoaderState? resume)
+    public ShardOrder(ShardSetStore store, EpochOrderOptions options, EpochOrderState? resume)
     {
         _store = store;
         _options = options;
@@ -32,15 +31,10 @@ internal sealed class ShardOrder : IEpochOrder
         _window = store.Options.ShuffleShards;
         if (resume is null)
         {
-            Start = new LoaderState(0, 0, options.Seed, options.BatchSize, options.WorldSize);
+            Start = options.Beginning;
             return;
         }
-        if (resume.Seed != options.Seed)
-            throw new ArgumentException($"The saved state was made with seed {resume.Seed}, these options have seed {options.Seed}; resume with the same seed.", nameof(resume));
-        if (resume.BatchSize != options.BatchSize)
-            throw new ArgumentException($"The saved state counts batches of {resume.BatchSize}, these options make batches of {options.BatchSize}; resume with the same batch size.", nameof(resume));
-        if (resume is { Epoch: < 0 } or { Batch: < 0 } or { WorldSize: < 1 })
-            throw new ArgumentException("A saved state has a non-negative epoch and batch and a world size of at least 1.", nameof(resume));
+        options.CheckResume(resume, anyWorldSize: true);
         var (window, remaining) = Parse(resume.Stream);
         if (window != _window)
             throw new ArgumentException($"The saved state was made with a shuffle window of {window} shards, this set is read with {_window}; resume with the same ShuffleShards.", nameof(resume));
@@ -62,11 +56,11 @@ internal sealed class ShardOrder : IEpochOrder
             left.AddRange(Slice(old, Math.Min(hi, lo + consumed), hi));
         }
         _segment = left;
-        Start = new LoaderState(resume.Epoch, 0, options.Seed, options.BatchSize, options.WorldSize);
+        Start = new EpochOrderState(resume.Epoch, 0, options.Seed, options.BatchSize, options.WorldSize);
     }
 
     /// <summary>Where the loader starts: epoch and batch within this rank's sequence for that epoch.</summary>
-    public LoaderState Start { get; }
+    public EpochOrderState Start { get; }
 
     public long[] Ids(int epoch) => Sequence(epoch).Ids;
 
@@ -83,7 +77,7 @@ internal sealed class ShardOrder : IEpochOrder
         }
     }
 
-    public LoaderState Save(LoaderState position) => position with
+    public EpochOrderState Save(EpochOrderState position) => position with
     {
         BatchSize = _options.BatchSize,
         WorldSize = _options.WorldSize,

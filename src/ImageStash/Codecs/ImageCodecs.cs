@@ -39,6 +39,17 @@ public static class ImageCodecs
         throw new ImageStashException($"no codec reads encoding {(int)encoding} ({encoding}); register one with ImageCodecs.Register.", ImageStashError.DoesNotFit);
     }
 
+    /// <summary>The extension of a file holding a payload of <paramref name="encoding"/> (".png", ".jpg", ".webp", or
+    /// the registered codec's); raw pixels are written as PNG files.</summary>
+    /// <exception cref="ImageStashException">The encoding is not built in and no codec is registered for it.</exception>
+    public static string FileExtension(ImageEncoding encoding) => encoding switch
+    {
+        ImageEncoding.Raw or ImageEncoding.Png => ".png",
+        ImageEncoding.Jpeg => ".jpg",
+        ImageEncoding.WebP => ".webp",
+        _ => Get(encoding).Extension,
+    };
+
     /// <summary>The codec whose files start like <paramref name="data"/>, or null when none recognizes it.</summary>
     public static IImageCodec? Detect(ReadOnlySpan<byte> data)
     {

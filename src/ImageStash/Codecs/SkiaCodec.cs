@@ -46,7 +46,7 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
 
     public void Decode(ReadOnlySpan<byte> data, int scale, int channels, Span<byte> pixels)
     {
-        if (scale != 1) throw new ArgumentException($"{Encodings.Name(encoding).ToUpperInvariant()} decodes at full size only, not 1/{scale}.", nameof(scale));
+        if (scale != 1) throw new ArgumentException($"{ImageEncodingNames.Name(encoding).ToUpperInvariant()} decodes at full size only, not 1/{scale}.", nameof(scale));
         if (encoding == ImageEncoding.Png && SimplePng.TryReadHeader(data, out int pw, out int ph, out int pc, out bool simple) && simple && pc == channels)
         {
             CheckSize(pw, ph);
@@ -121,7 +121,7 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
         if (codec is null)
         {
             skData.Dispose();
-            throw new InvalidDataException($"not a {Encodings.Name(encoding).ToUpperInvariant()} image (damaged, or another kind of file)");
+            throw new InvalidDataException($"not a {ImageEncodingNames.Name(encoding).ToUpperInvariant()} image (damaged, or another kind of file)");
         }
         try { CheckSize(codec.Info.Width, codec.Info.Height); }
         catch

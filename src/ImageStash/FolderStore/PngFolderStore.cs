@@ -100,7 +100,7 @@ public sealed class PngFolderStore : IImageStore
     /// ~2× faster to create 30,000 small files from two threads).
     /// </summary>
     internal string ImagePath(long id, ImageEncoding encoding) =>
-        System.IO.Path.Combine(Path, ImagesDir, ShardName(id), id.ToString(CultureInfo.InvariantCulture) + Encodings.Extension(encoding));
+        System.IO.Path.Combine(Path, ImagesDir, ShardName(id), id.ToString(CultureInfo.InvariantCulture) + ImageCodecs.FileExtension(encoding));
 
     private static string ShardName(long id) => (id & 0xFF).ToString("x2", CultureInfo.InvariantCulture);
 
@@ -233,7 +233,7 @@ public sealed class PngFolderStore : IImageStore
                 for (int i = 0; i < batch.Count; i++)
                 {
                     // A replacement stored under another extension leaves the old file behind: remove it once committed.
-                    if (_index.TryGetValue(batch[i].Id, out var old) && Encodings.Extension(old.Header.Encoding) != Encodings.Extension(batch[i].Encoding))
+                    if (_index.TryGetValue(batch[i].Id, out var old) && ImageCodecs.FileExtension(old.Header.Encoding) != ImageCodecs.FileExtension(batch[i].Encoding))
                         orphans.Add(ImagePath(old.Header.Id, old.Header.Encoding));
                     _index[batch[i].Id] = (batch[i], crcs[i]);
                 }
@@ -272,7 +272,7 @@ public sealed class PngFolderStore : IImageStore
         var s = h.Shape;
         text.Append(h.Id).Append(',').Append(h.Label).Append(',').Append(Csv.Escape(h.Name)).Append(',')
             .Append(s.Height).Append(',').Append(s.Width).Append(',').Append(s.Channels).Append(',')
-            .Append(Encodings.Name(h.Encoding)).Append(',').Append(h.PayloadLength).Append(',')
+            .Append(ImageEncodingNames.Name(h.Encoding)).Append(',').Append(h.PayloadLength).Append(',')
             .Append(h.IsRaw ? "" : crc.ToString("x8", CultureInfo.InvariantCulture)).Append('\n');
     }
 
@@ -319,7 +319,7 @@ public sealed class PngFolderStore : IImageStore
         var shape = new ImageShape(h, w, c);
         var header = new ImageHeader(id, shape, label, f[2].Length == 0 ? null : f[2]) { PayloadLength = shape.ByteCount };
         if (first) return (header, 0);
-        if (!Encodings.TryParse(f[6], out var encoding) || !long.TryParse(f[7], out long length) || length < 1
+        if (!ImageEncodingNames.TryParse(f[6], out var encoding) || !long.TryParse(f[7], out long length) || length < 1
             || (encoding == ImageEncoding.Raw ? length != shape.ByteCount || f[8].Length != 0 : length > Array.MaxLength))
             return null;
         uint crc = 0;

@@ -49,10 +49,11 @@ public sealed class ImageLoader : IDisposable
     {
         _store = store;
         _options = options ?? new LoaderOptions();
-        // A streaming store (a shard set) gives the order itself, shard by shard, and owns resumption.
-        var epochOrder = _epochOrder = store is IStreamingStore streaming ? streaming.Order(_options, resume) : null;
         if (_options.Rank >= _options.WorldSize)
             throw new ArgumentException($"Rank {_options.Rank} must be below the world size {_options.WorldSize}.", nameof(options));
+        var orderOptions = new EpochOrderOptions(_options.Seed, _options.BatchSize, _options.Rank, _options.WorldSize, _options.Shuffle, _options.DropLast);
+        // A streaming store (a shard set) gives the order itself, shard by shard, and owns resumption.
+        var epochOrder = _epochOrder = store is IStreamingStore streaming ? streaming.Order(orderOptions, ToOrder(resume)) : null;
         _ids = epochOrder is null ? [.. store.EnumerateIds()] : [];
         if (epochOrder is null ? _ids.Length == 0 : store.Count == 0)
             throw new ImageStashException($"store '{store.Path}' is empty; import images before loading them.");
@@ -61,11 +62,11 @@ public sealed class ImageLoader : IDisposable
         else if (!store.TryGetHeader(_ids.Length > 0 ? _ids[0] : store.EnumerateIds().First(), out var first))
             throw ImageStashException.MissingId(store.Path, _ids.Length > 0 ? _ids[0] : -1);
         else if (!first.IsRaw)
-            throw new ImageStashException($"store '{store.Path}' holds encoded images (image {first.Id} is {Encodings.Name(first.Encoding)}); give the loader an output size (LoaderOptions.Size, --size 224) to decode and crop them.", ImageStashError.DoesNotFit);
+            throw new ImageStashException($"store '{store.Path}' holds encoded images (image {first.Id} is {ImageEncodingNames.Name(first.Encoding)}); give the loader an output size (LoaderOptions.Size, --size 224) to decode and crop them.", ImageStashError.DoesNotFit);
         else Shape = first.Shape;
         if (_options.Output == LoaderOutput.FloatsChw && (_options.Mean.Count != Shape.Channels || _options.Std.Count != Shape.Channels))
             throw new ArgumentException($"Normalising {Shape.Channels}-channel images needs {Shape.Channels} means and stds; got {_options.Mean.Count} and {_options.Std.Count}.", nameof(options));
-        _state = epochOrder?.Start ?? Resumed(resume) ?? new LoaderState(0, 0, _options.Seed, _options.BatchSize, _options.WorldSize);
+        _state = FromOrder(epochOrder?.Start ?? Resumed(orderOptions, ToOrder(resume)) ?? orderOptions.Beginning);
         long total = _ids.Length;
         int w = _options.WorldSize;
         ImagesPerEpoch = epochOrder is not null ? epochOrder.Ids(_state.Epoch).Length : _options.DropLast ? total / w : (total + w - 1) / w;
@@ -84,7 +85,7 @@ public sealed class ImageLoader : IDisposable
     public long BatchesPerEpoch { get; private set; }
 
     /// <summary>Where the loader is: after a batch is handed out, the next one; after an epoch, the next epoch's start.</summary>
-    public LoaderState State => _epochOrder?.Save(_state) ?? _state;
+    public LoaderState State => _epochOrder is null ? _state : FromOrder(_epochOrder.Save(ToOrder(_state)));
 
     /// <summary>Ids left out as damaged so far (<see cref="LoaderOptions.SkipDamaged"/>), in the order they were met.</summary>
     public IReadOnlyCollection<long> Skipped => _skipped;
@@ -137,19 +138,19 @@ public sealed class ImageLoader : IDisposable
         _free.Clear();
     }
 
-    private LoaderState? Resumed(LoaderState? resume)
+    private static EpochOrderState? Resumed(EpochOrderOptions options, EpochOrderState? resume)
     {
         if (resume is null) return null;
-        if (resume.Seed != _options.Seed)
-            throw new ArgumentException($"The saved state was made with seed {resume.Seed}, these options have seed {_options.Seed}; resume with the same options.", nameof(resume));
-        if (resume.BatchSize != 0 && resume.BatchSize != _options.BatchSize)
-            throw new ArgumentException($"The saved state counts batches of {resume.BatchSize}, these options make batches of {_options.BatchSize}; resume with the same batch size, or its position would skip or repeat images.", nameof(resume));
-        if (resume.WorldSize != 0 && resume.WorldSize != _options.WorldSize)
-            throw new ArgumentException($"The saved state was made by one of {resume.WorldSize} ranks, these options have {_options.WorldSize}; a store's loader resumes only with the same world size (shards resume elastically).", nameof(resume));
-        if (resume is { Epoch: < 0 } or { Batch: < 0 })
-            throw new ArgumentException("A saved state has a non-negative epoch and batch.", nameof(resume));
-        return resume with { BatchSize = _options.BatchSize, WorldSize = _options.WorldSize };
+        options.CheckResume(resume, anyWorldSize: false);
+        return resume with { BatchSize = options.BatchSize, WorldSize = options.WorldSize };
     }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(state))]
+    private static EpochOrderState? ToOrder(LoaderState? state) =>
+        state is null ? null : new(state.Epoch, state.Batch, state.Seed, state.BatchSize, state.WorldSize) { Stream = state.Stream };
+
+    private static LoaderState FromOrder(EpochOrderState state) =>
+        new(state.Epoch, state.Batch, state.Seed, state.BatchSize, state.WorldSize) { Stream = state.Stream };
 
     private IEnumerable<LoaderBatch> Run()
     {

@@ -22,7 +22,7 @@ public sealed class StoreSource(IImageStore store) : IImageSource
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var batch = new ImageBatch();
         byte[] payload = [];
-        foreach (var chunk in Loading.StreamingStores.ReadOrder(store).Chunk(batchSize))
+        foreach (var chunk in StreamingStores.ReadOrder(store).Chunk(batchSize))
         {
             batch.Clear();
             foreach (long id in chunk)

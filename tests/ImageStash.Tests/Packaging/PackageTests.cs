@@ -89,12 +89,12 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
             </Project>
             """);
         // The tests' zip store, compiled against the packages alone (no access to internals): the public API is enough to write a store.
-        File.Copy(Path.Combine(feed.Root, "tests", "ImageStash.Tests", "Stores", "ZipStore.cs"), Path.Combine(project, "ZipStore.cs"));
+        File.Copy(Path.Combine(feed.Root, "tests", "ImageStash.Stranger", "ZipStore.cs"), Path.Combine(project, "ZipStore.cs"));
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using ImageStash;
             using ImageStash.Sources;
 
-            var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ImageStash.Tests.Stores.ZipStore.Provider);
+            var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ImageStash.Stranger.ZipStore.Provider);
             Directory.CreateDirectory("out");
             foreach (string path in new[] { "out/s.lmdb", "out/s.h5", "out/png", "out/s.zip" })
             {

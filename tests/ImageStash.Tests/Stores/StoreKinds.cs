@@ -1,3 +1,5 @@
+using ImageStash.Stranger;
+
 namespace ImageStash.Tests.Stores;
 
 /// <summary>Every store kind the shared suite runs against; a new store adds one line here.</summary>

@@ -1,15 +1,18 @@
 using System.Runtime.ExceptionServices;
 
-namespace ImageStash.Internal;
+namespace ImageStash;
 
 /// <summary>
 /// A parallel loop whose failure is the failure itself, not an <see cref="AggregateException"/> around it: when items
 /// fail, the error of the lowest-numbered one is rethrown (the one a sequential loop would have met) and the loop
 /// stops taking new items.
 /// </summary>
-internal static class ParallelWork
+public static class ParallelWork
 {
     /// <summary>Runs <paramref name="body"/> for 0 … count−1 on every core (on this thread alone when <paramref name="parallel"/> is false).</summary>
+    /// <param name="count">How many items.</param>
+    /// <param name="body">The work for one item; it may run on any thread, several at once.</param>
+    /// <param name="parallel">False to run the items in order on the calling thread.</param>
     public static void For(int count, Action<int> body, bool parallel = true)
     {
         if (!parallel || count < 2 || Environment.ProcessorCount < 2)

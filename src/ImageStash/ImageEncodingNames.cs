@@ -1,11 +1,14 @@
 using System.Globalization;
-using ImageStash.Codecs;
 
-namespace ImageStash.Codecs;
+namespace ImageStash;
 
-/// <summary>How stores write an <see cref="ImageEncoding"/> as text ("raw", "png", "jpeg", "webp", or the number for others) and name its files.</summary>
-internal static class Encodings
+/// <summary>
+/// How an <see cref="ImageEncoding"/> is written as text in stores' files and on the command line: "raw", "png",
+/// "jpeg", "webp", or the number for an encoding a registered codec serves.
+/// </summary>
+public static class ImageEncodingNames
 {
+    /// <summary>The text for <paramref name="encoding"/>.</summary>
     public static string Name(ImageEncoding encoding) => encoding switch
     {
         ImageEncoding.Raw => "raw",
@@ -15,6 +18,7 @@ internal static class Encodings
         _ => ((int)encoding).ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Reads the text <see cref="Name"/> writes; false when it names no encoding.</summary>
     public static bool TryParse(string text, out ImageEncoding encoding)
     {
         switch (text)
@@ -28,13 +32,4 @@ internal static class Encodings
         encoding = (ImageEncoding)value;
         return ok;
     }
-
-    /// <summary>The extension of a file holding a payload of this encoding (raw pixels are kept as PNG files).</summary>
-    public static string Extension(ImageEncoding encoding) => encoding switch
-    {
-        ImageEncoding.Raw or ImageEncoding.Png => ".png",
-        ImageEncoding.Jpeg => ".jpg",
-        ImageEncoding.WebP => ".webp",
-        _ => ImageCodecs.Get(encoding).Extension,
-    };
 }

@@ -1,13 +1,14 @@
 using System.IO.Compression;
 using System.Text.Json;
 
-namespace ImageStash.Tests.Stores;
+namespace ImageStash.Stranger;
 
 /// <summary>
 /// A store a stranger could write with the public API alone — the proof that the contract is enough. Every record is
 /// one entry of a zip file (<c>&lt;id&gt;</c>, stored uncompressed) and <c>index.json</c> lists their headers. A batch is
 /// committed by writing a whole new zip beside the old one and renaming it over it, so a reader never sees half of one.
-/// Small, not fast: a test store, run through the shared round-trip suite like the built-in ones.
+/// Small, not fast: a test store, built in a project without access to the core's internals and run through the shared
+/// round-trip suite like the built-in ones.
 /// </summary>
 public sealed class ZipStore : IImageStore
 {
@@ -88,20 +89,6 @@ public sealed class ZipStore : IImageStore
             stream.ReadExactly(payload[..(int)header.PayloadLength]);
         }
         return header;
-    }
-
-    public void ReadMany(ReadOnlySpan<long> ids, Span<byte> pixels, Span<int> labels)
-    {
-        if (ids.IsEmpty) return;
-        if (!TryGetHeader(ids[0], out var first)) throw ImageStashException.MissingId(Path, ids[0]);
-        StoreChecks.CheckReadManyBuffers(ids.Length, first.Shape, pixels, labels);
-        int size = (int)first.Shape.ByteCount;
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if (!TryGetHeader(ids[i], out var header)) throw ImageStashException.MissingId(Path, ids[i]);
-            StoreChecks.CheckReadManyRecord(Path, first.Shape, header);
-            labels[i] = Read(ids[i], pixels.Slice(i * size, size)).Label;
-        }
     }
 
     public void Put(ImageBatch batch, bool overwrite = false)

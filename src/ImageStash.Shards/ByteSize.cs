@@ -1,11 +1,12 @@
 using System.Globalization;
 
-namespace ImageStash.Shards.Internal;
+namespace ImageStash.Shards;
 
-/// <summary>Sizes as people write them: --shard-size and IMAGESTASH_CACHE_LIMIT.</summary>
-internal static class ByteSize
+/// <summary>Sizes as people write them, for <c>--shard-size</c> and <c>IMAGESTASH_CACHE_LIMIT</c>.</summary>
+public static class ByteSize
 {
     /// <summary>"67108864", "64MiB", "64MB" (taken as MiB), "1GiB"; null if not a size.</summary>
+    /// <param name="text">The size as written: a positive number and an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB).</param>
     public static long? Parse(string text)
     {
         text = text.Trim();

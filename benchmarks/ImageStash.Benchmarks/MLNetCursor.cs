@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ImageStash;
 using ImageStash.MLNet;
+using ImageStash.Tools;
 using Microsoft.ML.Data;
 
 /// <summary>

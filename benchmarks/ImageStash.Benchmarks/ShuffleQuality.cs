@@ -2,6 +2,7 @@ using System.Globalization;
 using ImageStash;
 using ImageStash.Loading;
 using ImageStash.Shards;
+using ImageStash.Tools;
 
 /// <summary>
 /// How well the shard loader shuffles: a store whose ids are sorted by class (the worst case, e.g. an ImageFolder

@@ -3,6 +3,7 @@ using ImageStash;
 using ImageStash.Hdf5;
 using ImageStash.Lmdb;
 using ImageStash.Sources;
+using ImageStash.Tools;
 
 namespace ImageStash.Benchmarks;
 

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Numerics;
 using ImageStash;
 using ImageStash.Loading;
+using ImageStash.Tools;
 
 var arguments = new Queue<string>(args);
 if (arguments.Count == 0 || arguments.Peek().StartsWith('-'))

@@ -1,6 +1,6 @@
 namespace ImageStash;
 
-/// <summary>Opens one kind of store. Register a provider with a <see cref="StoreRegistry"/> to add a store kind.</summary>
+/// <summary>Opens one kind of store. Register a provider with a <see cref="Tools.StoreRegistry"/> to add a store kind.</summary>
 public interface IStoreProvider
 {
     /// <summary>The kind's name, as <c>--format</c> takes it ("lmdb").</summary>

@@ -1,6 +1,6 @@
 namespace ImageStash;
 
-/// <summary>How <see cref="StoreRegistry.Open"/> treats the path.</summary>
+/// <summary>How <see cref="IStoreProvider.Open"/> (and the registry's <c>Open</c>) treats the path.</summary>
 public enum StoreOpenMode
 {
     /// <summary>Open the store if it exists, else create it. For writing.</summary>

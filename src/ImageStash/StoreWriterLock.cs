@@ -42,6 +42,49 @@ public sealed class StoreWriterLock : IDisposable
     }
 
     /// <summary>
+    /// Opens a store the way every store does: checks <paramref name="mode"/> against whether the store
+    /// <paramref name="exists"/>, takes the writer lock on <paramref name="lockFile"/> unless the store is opened
+    /// read-only, then runs <paramref name="open"/> (load the store, or create its files). If anything fails, the lock
+    /// is let go of, and a location that cannot be written becomes one <see cref="ImageStashException"/>
+    /// (<see cref="StoreChecks.OpenFailure"/>).
+    /// </summary>
+    /// <param name="path">The store, for messages.</param>
+    /// <param name="exists">Whether a store is there already.</param>
+    /// <param name="mode">How it is being opened.</param>
+    /// <param name="lockFile">The lock file: <see cref="FileName"/> inside a folder store, a file beside a one-file store.</param>
+    /// <param name="open">Loads or creates the store; runs with the lock held.</param>
+    /// <param name="prepare">Runs before the lock is taken, when the store is opened for writing (e.g. creates the store's folder).</param>
+    /// <returns>The lock to hold until the store is disposed; null for a read-only store.</returns>
+    /// <exception cref="ImageStashException">The mode does not fit (<see cref="StoreChecks.CheckOpenMode"/>), another
+    /// process writes the store, or the location cannot be written.</exception>
+    public static StoreWriterLock? OpenStore(string path, bool exists, StoreOpenMode mode, string lockFile, Action open, Action? prepare = null)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        StoreChecks.CheckOpenMode(path, exists, mode);
+        StoreWriterLock? held = null;
+        try
+        {
+            if (mode != StoreOpenMode.ReadOnly)
+            {
+                prepare?.Invoke();
+                held = Acquire(lockFile, path);
+            }
+            open();
+            return held;
+        }
+        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
+        {
+            held?.Dispose();
+            throw failure;
+        }
+        catch
+        {
+            held?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Whether a live process holds the lock on <paramref name="lockFile"/>. Only reads: the file is neither created nor
     /// changed, so a reader may ask in a folder it cannot write.
     /// </summary>

@@ -26,23 +26,11 @@ public sealed class ZipStore : IImageStore
         Path = path;
         _options = options;
         bool exists = File.Exists(path);
-        StoreChecks.CheckOpenMode(path, exists, options.Mode);
-        try
+        _lock = StoreWriterLock.OpenStore(path, exists, options.Mode, path + ".lock", () =>
         {
-            if (options.Mode != StoreOpenMode.ReadOnly) _lock = StoreWriterLock.Acquire(path + ".lock", path);
             if (exists) Load();
             else Commit(_index, []);
-        }
-        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
-        {
-            _lock?.Dispose();
-            throw failure;
-        }
-        catch
-        {
-            _lock?.Dispose();
-            throw;
-        }
+        });
     }
 
     public string Path { get; }

@@ -1,4 +1,5 @@
 using ImageStash.Lmdb;
+using ImageStash.Tools;
 using ImageStash.TorchSharp.Samples;
 
 namespace ImageStash.TorchSharp.Tests;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ImageStash.Cli.Internal;
+using ImageStash.Tools;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using ImageStash.Cli.Internal;
 using ImageStash.Sources;
+using ImageStash.Tools;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

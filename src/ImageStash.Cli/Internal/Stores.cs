@@ -1,5 +1,6 @@
 using ImageStash.Cli.Commands;
 using ImageStash.Shards;
+using ImageStash.Tools;
 
 namespace ImageStash.Cli.Internal;
 

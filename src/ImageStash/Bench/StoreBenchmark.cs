@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ImageStash.Sources;
+using ImageStash.Tools;
 
 namespace ImageStash.Bench;
 

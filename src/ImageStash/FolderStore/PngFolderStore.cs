@@ -47,33 +47,17 @@ public sealed class PngFolderStore : IImageStore
         if (File.Exists(path)) throw ImageStashException.NotAStore(path, "PNG folder");
         bool nonEmpty = Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
         if (!exists && nonEmpty && options.Mode is StoreOpenMode.Open or StoreOpenMode.ReadOnly) throw ImageStashException.NotAStore(path, "PNG folder");
-        StoreChecks.CheckOpenMode(path, exists, options.Mode);
         if (nonEmpty && !exists)
             throw ImageStashException.NotAStore(path, "PNG folder (the folder is not empty and has no imagestash.json)");
-        try
+        _lock = StoreWriterLock.OpenStore(path, exists, options.Mode, System.IO.Path.Combine(path, StoreWriterLock.FileName), () =>
         {
-            if (options.Mode != StoreOpenMode.ReadOnly)
-            {
-                Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir));
-                _lock = StoreWriterLock.Acquire(System.IO.Path.Combine(path, StoreWriterLock.FileName), path);
-            }
             if (exists) Load();
             else
             {
                 File.WriteAllText(LabelsPath, CsvHeader);
                 WriteMarker();
             }
-        }
-        catch (Exception e) when (StoreChecks.OpenFailure(path, e) is { } failure)
-        {
-            _lock?.Dispose();
-            throw failure;
-        }
-        catch
-        {
-            _lock?.Dispose();
-            throw;
-        }
+        }, prepare: () => Directory.CreateDirectory(System.IO.Path.Combine(path, ImagesDir)));
     }
 
     /// <inheritdoc />

@@ -3,6 +3,7 @@ using ImageStash.Bench;
 using ImageStash.FolderStore;
 using ImageStash.Reporting;
 using ImageStash.Sources;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Bench;
 

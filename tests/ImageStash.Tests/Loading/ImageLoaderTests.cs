@@ -58,16 +58,18 @@ public sealed class ImageLoaderTests : IDisposable
         Assert.Equal(256, batches.SelectMany(b => b.Ids).Distinct().Count());
     }
 
+    public static TheoryData<string, int, bool> RankCases => new()
+    {
+        { "lmdb", 2, false }, { "lmdb", 3, false }, { "lmdb", 4, false }, { "lmdb", 3, true }, { "lmdb", 4, true },
+        { "tarset", 3, false }, { "tarset", 4, true },
+    };
+
     [Theory]
-    [InlineData(2, false)]
-    [InlineData(3, false)]
-    [InlineData(4, false)]
-    [InlineData(3, true)]
-    [InlineData(4, true)]
-    public void Ranks_get_disjoint_equal_shards_that_cover_the_epoch(int worldSize, bool dropLast)
+    [MemberData(nameof(RankCases))]
+    public void Ranks_get_disjoint_equal_shards_that_cover_the_epoch(string kind, int worldSize, bool dropLast)
     {
         const int n = 1003;
-        using var store = Store("lmdb", n);
+        using var store = Store(kind, n);
         var shards = Enumerable.Range(0, worldSize).Select(rank =>
         {
             using var loader = new ImageLoader(store, new LoaderOptions { BatchSize = 50, Rank = rank, WorldSize = worldSize, DropLast = dropLast, Seed = 9 });
@@ -103,12 +105,14 @@ public sealed class ImageLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(3)]
-    [InlineData(7)]
-    public void Resuming_from_a_saved_state_continues_exactly(int stopAfter)
+    [InlineData("lmdb", 0)]
+    [InlineData("lmdb", 3)]
+    [InlineData("lmdb", 7)]
+    [InlineData("tarset", 0)]
+    [InlineData("tarset", 7)]
+    public void Resuming_from_a_saved_state_continues_exactly(string kind, int stopAfter)
     {
-        using var store = Store("lmdb", 500);
+        using var store = Store(kind, 500);
         var options = new LoaderOptions { BatchSize = 32, Seed = 11, RandomCropPadding = 4, RandomHorizontalFlip = true };
         using var reference = new ImageLoader(store, options);
         var full = Epoch(reference).Concat(Epoch(reference)).ToList();

@@ -1,5 +1,6 @@
 using ImageStash.MLNet;
 using ImageStash.Sources;
+using ImageStash.Tools;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

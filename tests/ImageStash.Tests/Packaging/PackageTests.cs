@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Packaging;
 
@@ -93,6 +94,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using ImageStash;
             using ImageStash.Sources;
+            using ImageStash.Tools;
 
             var stores = new StoreRegistry(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider, ImageStash.Stranger.ZipStore.Provider);
             Directory.CreateDirectory("out");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ImageStash.Tests.Stores;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Reliability;
 

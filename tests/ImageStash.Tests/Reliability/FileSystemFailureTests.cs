@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ImageStash.Tests.Stores;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Reliability;
 

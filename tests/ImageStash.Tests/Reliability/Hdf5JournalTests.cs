@@ -1,5 +1,6 @@
 using ImageStash.Hdf5.Internal;
 using ImageStash.Tests.Stores;
+using ImageStash.Tools;
 
 namespace ImageStash.Tests.Reliability;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Amazon.S3.Model;
 using ImageStash.Loading;
+using ImageStash.Tools;
 using ImageStash.Shards;
 using ImageStash.Tests.Stores;
 using static ImageStash.Tests.Shards.ShardTestData;

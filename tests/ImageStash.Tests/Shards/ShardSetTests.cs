@@ -4,6 +4,7 @@ using ImageStash.Loading;
 using ImageStash.Shards;
 using ImageStash.Tests.Cli;
 using ImageStash.Tests.Stores;
+using ImageStash.Tools;
 using static ImageStash.Tests.Shards.ShardTestData;
 
 namespace ImageStash.Tests.Shards;

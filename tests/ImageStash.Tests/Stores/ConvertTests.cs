@@ -1,3 +1,4 @@
+using ImageStash.Tools;
 namespace ImageStash.Tests.Stores;
 
 public sealed class ConvertTests : IDisposable

@@ -1,3 +1,4 @@
+using ImageStash.Tools;
 namespace ImageStash.Tests.Stores;
 
 /// <summary>The contract every store must keep: one theory per behaviour, run over all store kinds.</summary>

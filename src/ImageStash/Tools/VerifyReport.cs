@@ -1,4 +1,4 @@
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>What <see cref="StoreVerifier.Verify"/> found.</summary>
 /// <param name="Path">The store.</param>

@@ -1,6 +1,6 @@
 using ImageStash.Sources;
 
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>Streams a source into a store, one commit per batch, with bounded memory.</summary>
 public static class StoreImporter

@@ -2,7 +2,7 @@ using System.Buffers;
 using ImageStash.Codecs;
 using ImageStash.Internal;
 
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>Checks a store record by record through the store contract, so it works for every kind.</summary>
 public static class StoreVerifier

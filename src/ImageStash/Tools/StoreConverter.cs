@@ -1,6 +1,6 @@
 using ImageStash.Sources;
 
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>Copies one store into another of any kind, streaming, and proves the copy is exact.</summary>
 public static class StoreConverter

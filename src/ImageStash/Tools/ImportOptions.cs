@@ -1,4 +1,4 @@
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>How <see cref="StoreImporter.Import"/> writes a source into a store. Setters validate at once.</summary>
 public sealed class ImportOptions

@@ -1,4 +1,4 @@
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>One thing wrong with a store.</summary>
 /// <param name="Id">The image it concerns, or null for the store as a whole.</param>

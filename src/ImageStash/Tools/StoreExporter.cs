@@ -3,7 +3,7 @@ using System.Globalization;
 using ImageStash.Codecs;
 using ImageStash.Internal;
 
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>
 /// Writes images out as files: an encoded image as the very bytes it was imported with (<c>.jpg</c>, <c>.png</c>,

@@ -1,4 +1,4 @@
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>What an import wrote.</summary>
 /// <param name="Imported">Images written.</param>

@@ -1,5 +1,5 @@
 using ImageStash.FolderStore;
-namespace ImageStash;
+namespace ImageStash.Tools;
 
 /// <summary>
 /// Maps a path or a <c>--format</c> name to a store kind. Build one with the providers you use:

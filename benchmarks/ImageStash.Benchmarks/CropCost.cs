@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ImageStash;
 using ImageStash.Codecs;
 using ImageStash.Loading;
+using ImageStash.Tools;
 
 /// <summary>
 /// Images per CPU-second, on one thread, from memory, of each step of the photo pipeline's decode (RandomResizedCrop

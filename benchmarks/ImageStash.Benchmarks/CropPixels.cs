@@ -1,5 +1,6 @@
 using ImageStash;
 using ImageStash.Loading;
+using ImageStash.Tools;
 
 /// <summary>
 /// The photo pipeline's output with region decode against whole decode, over a whole store: one epoch of each, same

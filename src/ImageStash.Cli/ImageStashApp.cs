@@ -16,6 +16,7 @@ internal static class ImageStashApp
     public static int Run(string[] args, AppConsole console)
     {
         bool verbose = args.Contains("--verbose");
+        Sources.ImageSources.Register(Parquet.HfParquetSources.Provider);
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -27,7 +28,7 @@ internal static class ImageStashApp
             config.SetExceptionHandler((e, _) => ErrorReport.Print(e, verbose, console.Error));
             // Descriptions are Spectre markup: square brackets are written doubled ("[[:WxH]]").
             config.AddCommand<ImportCommand>("import")
-                .WithDescription("Import images from a CIFAR-10 archive/folder, an image folder or synthetic:COUNT[[:WxH]] into a store.")
+                .WithDescription("Import images from a CIFAR-10 archive/folder, an image folder, Hugging Face Parquet, WebDataset tars or synthetic:COUNT[[:WxH]] into a store.")
                 .WithExample("import", "cifar-10-binary.tar.gz", "cifar.lmdb")
                 .WithExample("import", "photos/", "photos.h5", "--resize", "64x64");
             config.AddCommand<InfoCommand>("info").WithDescription("Show a store's kind, count, shapes, labels and disk use.")

@@ -85,6 +85,13 @@ public sealed class StoreWriterLock : IDisposable
     }
 
     /// <summary>
+    /// Whether opening a file failed only because another process holds a lock on it (flock's EWOULDBLOCK on Linux and
+    /// macOS, a sharing or lock violation on Windows): classified by the error code, never the message.
+    /// </summary>
+    /// <param name="e">The exception the open threw.</param>
+    public static bool IsLockedElsewhere(Exception e) => Errno.IsLockedElsewhere(e);
+
+    /// <summary>
     /// Whether a live process holds the lock on <paramref name="lockFile"/>. Only reads: the file is neither created nor
     /// changed, so a reader may ask in a folder it cannot write.
     /// </summary>

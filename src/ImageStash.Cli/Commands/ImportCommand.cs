@@ -13,7 +13,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
     internal sealed class Settings : GlobalSettings
     {
         [CommandArgument(0, "<SOURCE>")]
-        [Description("CIFAR-10 .tar.gz, cifar-10-batches-bin/ or .bin; a folder of class folders; WebDataset .tar files (a .tar, a folder of them or data-{000..009}.tar); or synthetic:COUNT[[:WxH]].")]
+        [Description("CIFAR-10 .tar.gz, cifar-10-batches-bin/ or .bin; a folder of class folders; Hugging Face Parquet (a .parquet or a folder of them); WebDataset .tar files (a .tar, a folder of them or data-{000..009}.tar); or synthetic:COUNT[[:WxH]].")]
         public string Source { get; init; } = "";
 
         [CommandArgument(1, "<STORE>")]
@@ -52,7 +52,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         public int Batch { get; init; } = 1024;
 
         [CommandOption("--split <SPLIT>")]
-        [Description("CIFAR-10 batches to read: train, test or all.")]
+        [Description("CIFAR-10 batches, or Hugging Face Parquet files in a folder, to read: train, test or all.")]
         [DefaultValue(CifarSplit.Train)]
         public CifarSplit Split { get; init; } = CifarSplit.Train;
 

@@ -121,13 +121,15 @@ internal static class LmdbRecord
             try
             {
                 var codec = ImageStash.Codecs.ImageCodecs.Get(ImageEncoding.Png);
-                var info = codec.ReadInfo(record.Payload);
+                ImageStash.Codecs.ImageInfo info;
+                try { info = codec.ReadInfo(record.Payload); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(path, id, e.Message); }
                 if (info.Width != record.Shape.Width || info.Height != record.Shape.Height)
                     throw StoreChecks.Damaged(path, id, $"its PNG is {info.Width}×{info.Height}, the record says {record.Shape.Width}×{record.Shape.Height}");
-                codec.Decode(record.Payload, 1, record.Shape.Channels, pixels);
+                try { codec.Decode(record.Payload, 1, record.Shape.Channels, pixels); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(path, id, e.Message); }
                 Compare(Crc32.HashToUInt32(pixels.AsSpan(0, record.Shape.Length)), record.Crc, "pixel", id, path);
             }
-            catch (InvalidDataException e) when (!e.Message.StartsWith("store '", StringComparison.Ordinal)) { throw StoreChecks.Damaged(path, id, e.Message); }
             finally { System.Buffers.ArrayPool<byte>.Shared.Return(pixels); }
             return;
         }

@@ -49,7 +49,9 @@ internal sealed class S3Location : ShardLocation
         AWSCredentials? credentials = options is { AccessKeyId: { } id, SecretAccessKey: { } secret } ? new BasicAWSCredentials(id, secret) : null;
         if (credentials is null && options.Profile is { } profile && !new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
             throw new ImageStashException($"'{url}': AWS profile '{profile}' is not in ~/.aws/credentials or ~/.aws/config.", ImageStashError.AccessDenied);
-        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        // Resolved here, not by the client at its first request, so that "none found" is known by the call that failed.
+        credentials ??= DefaultCredentials(config, url);
+        _client = new AmazonS3Client(credentials, config);
     }
 
     public override string Display => _url;
@@ -244,13 +246,21 @@ internal sealed class S3Location : ShardLocation
                 new ImageStashException($"{where}: access denied ({s.ErrorCode}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile).", ImageStashError.AccessDenied, root),
             AmazonS3Exception s =>
                 new ImageStashException($"{where}: the server answered {(int)s.StatusCode} {s.ErrorCode} {s.Message}".TrimEnd() + ".", ImageStashError.Other, root),
-            AmazonClientException c when c.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase) =>
-                new ImageStashException($"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE.", ImageStashError.AccessDenied, root),
             _ when Transient(root, CancellationToken.None) =>
                 new ImageStashException($"{where}: cannot reach the S3 server at {EndpointName} ({Innermost(root).Message}); check --endpoint / AWS_ENDPOINT_URL and that the server is running.", ImageStashError.Unreachable, root),
             ImageStashException already => already,
             _ => new ImageStashException($"{where}: {Innermost(root).Message}", ImageStashError.Other, root),
         };
+    }
+
+    /// <summary>The SDK's usual chain (environment, profiles, instance metadata); its failure means no credentials were found.</summary>
+    private static AWSCredentials DefaultCredentials(AmazonS3Config config, string url)
+    {
+        try { return Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(config); }
+        catch (AmazonClientException e)
+        {
+            throw new ImageStashException($"{url}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE.", ImageStashError.AccessDenied, e);
+        }
     }
 
     private string EndpointName => _options.Endpoint ?? $"AWS ({_options.Region})";

@@ -67,7 +67,7 @@ internal sealed class ShardCache(string directory, long limitBytes)
             if (total <= limitBytes) break;
             SafeFileHandle victim;
             try { victim = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.None); }
-            catch (IOException e) when (IsLocked(e) || e is FileNotFoundException) { continue; } // open in some process, or gone already
+            catch (IOException e) when (StoreWriterLock.IsLockedElsewhere(e) || e is FileNotFoundException) { continue; } // open in some process, or gone already
             using (victim)
             {
                 File.Delete(file.Path);
@@ -84,7 +84,7 @@ internal sealed class ShardCache(string directory, long limitBytes)
             SafeFileHandle handle;
             try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
-            catch (IOException e) when (IsLocked(e))
+            catch (IOException e) when (StoreWriterLock.IsLockedElsewhere(e))
             {
                 Thread.Sleep(Poll); // an eviction holds it for a moment: it is deleted next, or kept
                 continue;
@@ -103,21 +103,12 @@ internal sealed class ShardCache(string directory, long limitBytes)
         while (true)
         {
             try { return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException e) when (IsLocked(e))
+            catch (IOException e) when (StoreWriterLock.IsLockedElsewhere(e))
             {
                 Thread.Sleep(Poll);
             }
         }
     }
-
-    /// <summary>
-    /// Whether the open failed only because another open file holds a conflicting lock: on Unix .NET puts the
-    /// errno in HResult (EWOULDBLOCK: 11 on Linux, 35 on macOS); on Windows it is a sharing violation.
-    /// </summary>
-    private static bool IsLocked(IOException e) =>
-        e.HResult == (OperatingSystem.IsWindows() ? SharingViolation : OperatingSystem.IsMacOS() ? 35 : 11);
-
-    private const int SharingViolation = unchecked((int)0x80070020);
 }
 
 /// <summary>A shard file open for reading; while it is, no process evicts it.</summary>

@@ -337,19 +337,21 @@ public sealed class PngFolderStore : IImageStore
             var data = bytes.AsSpan(0, length);
             if (header.IsRaw)
             {
-                var info = SkiaCodec.Png.ReadInfo(data);
+                ImageInfo info;
+                try { info = SkiaCodec.Png.ReadInfo(data); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, $"'{file}': {e.Message}"); }
                 if (info.Width != header.Shape.Width || info.Height != header.Shape.Height)
-                    throw new InvalidDataException($"'{file}' is {info.Width}×{info.Height}, but {LabelsFile} says {header.Shape.Width}×{header.Shape.Height}");
-                SkiaCodec.Png.Decode(data, 1, header.Shape.Channels, destination);
+                    throw StoreChecks.Damaged(Path, header.Id, $"'{file}' is {info.Width}×{info.Height}, but {LabelsFile} says {header.Shape.Width}×{header.Shape.Height}");
+                try { SkiaCodec.Png.Decode(data, 1, header.Shape.Channels, destination); }
+                catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, $"'{file}': {e.Message}"); }
                 return;
             }
             if (length != header.PayloadLength)
-                throw new InvalidDataException($"'{file}' is {length} bytes, but {LabelsFile} says {header.PayloadLength}");
+                throw StoreChecks.Damaged(Path, header.Id, $"'{file}' is {length} bytes, but {LabelsFile} says {header.PayloadLength}");
             uint actual = Crc32.HashToUInt32(data);
-            if (actual != crc) throw new InvalidDataException($"'{file}' has CRC32 {actual:x8}, but {LabelsFile} says {crc:x8}");
+            if (actual != crc) throw StoreChecks.Damaged(Path, header.Id, $"'{file}' has CRC32 {actual:x8}, but {LabelsFile} says {crc:x8}");
             data.CopyTo(destination);
         }
-        catch (InvalidDataException e) { throw StoreChecks.Damaged(Path, header.Id, e.Message.StartsWith('\'') ? e.Message : $"'{file}': {e.Message}"); }
         finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 

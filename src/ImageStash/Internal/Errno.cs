@@ -6,7 +6,10 @@ namespace ImageStash.Internal;
 /// </summary>
 internal static class Errno
 {
-    public const int EIO = 5, EACCES = 13, EWOULDBLOCK = 11, ENOSPC = 28, EROFS = 30;
+    public const int EIO = 5, EACCES = 13, ENOSPC = 28, EROFS = 30;
+
+    /// <summary>EWOULDBLOCK (EAGAIN): 11 on Linux, 35 on macOS.</summary>
+    public static readonly int EWOULDBLOCK = OperatingSystem.IsMacOS() ? 35 : 11;
     private const int ErrorHandleDiskFull = 39, ErrorDiskFull = 112, ErrorLockViolation = 33, ErrorSharingViolation = 32;
 
     /// <summary>The disk (or quota) is full.</summary>

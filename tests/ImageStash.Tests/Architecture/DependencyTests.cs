@@ -15,7 +15,7 @@ namespace ImageStash.Tests.Architecture;
 public sealed class DependencyTests
 {
     /// <summary>Stores: each knows the core's public API and its own library, nothing of the loader, the CLI or another store.</summary>
-    private static readonly string[] Stores = ["ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards"];
+    private static readonly string[] Stores = ["ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.Parquet"];
 
     /// <summary>Assemblies the core must never reference (DESIGN.md: the core's "must never use").</summary>
     private static readonly string[] NotInCore =

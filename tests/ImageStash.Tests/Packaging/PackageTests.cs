@@ -7,7 +7,7 @@ namespace ImageStash.Tests.Packaging;
 [Trait("Tier", "Full")]
 public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
-    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.MLNet", "ImageStash.Reporting"];
+    private static readonly string[] Libraries = ["ImageStash", "ImageStash.Lmdb", "ImageStash.Hdf5", "ImageStash.Shards", "ImageStash.MLNet", "ImageStash.Reporting", "ImageStash.Parquet"];
 
     [Fact]
     public void Every_package_has_a_readme_licence_description_tags_docs_and_symbols()

@@ -1,0 +1,80 @@
+using ImageStash.Lmdb;
+using ImageStash.Parquet;
+using ImageStash.Tools;
+using ImageStash.Tests.Cli;
+
+namespace ImageStash.Tests.Parquet;
+
+/// <summary>HF (written by DuckDB) → store → HF (written by us, read back by DuckDB): bytes, labels, names and class names exact.</summary>
+[Collection("Console")]
+public sealed class HfParquetRoundTripTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Hf_to_lmdb_to_hf_keeps_bytes_labels_paths_and_class_names()
+    {
+        string parquet = _dir.File("in.parquet");
+        HfFixtures.WriteFolder(TestData.ImageFolder, parquet);
+        var original = HfFixtures.ReadRows(parquet);
+
+        string store = _dir.File("x.lmdb");
+        var (exit, output, err) = CliRunner.Run("import", parquet, store);
+        Assert.True(exit == 0, err);
+        Assert.Contains($"imported {original.Count} images from Hugging Face Parquet", output);
+
+        using (var lmdb = LmdbStore.Provider.Open(store, new StoreOptions { Mode = StoreOpenMode.ReadOnly }))
+        {
+            var files = HfParquetExporter.Export(lmdb, _dir.File("out"), new HfExportOptions { RowGroupRows = 16, MaxFileBytes = 1_000_000 });
+            Assert.True(files.Count >= 2, $"{files.Count} files");
+            Assert.Equal(files.Select((_, i) => $"train-{i:D5}-of-{files.Count:D5}.parquet"), files.Select(Path.GetFileName));
+            var back = files.SelectMany(HfFixtures.ReadRows).ToList();
+            Assert.Equal(original.Count, back.Count);
+            for (int i = 0; i < original.Count; i++)
+            {
+                Assert.Equal(original[i].Bytes, back[i].Bytes);
+                Assert.Equal(original[i].Path, back[i].Path);
+                Assert.Equal(original[i].Label, back[i].Label);
+            }
+            // 16 rows per row group, and the ClassLabel names where datasets looks for them.
+            Assert.Equal(16L, HfFixtures.Scalar<long>($"SELECT max(row_group_num_rows) FROM parquet_metadata({HfFixtures.Q(files[0])})"));
+            string features = HfFixtures.Scalar<string>($"SELECT decode(value) FROM parquet_kv_metadata({HfFixtures.Q(files[0])}) WHERE decode(key) = 'huggingface'");
+            Assert.Equal("""{"info":{"features":{"image":{"_type":"Image"},"label":{"names":["camera","cat","coffee","galaxy","gravel","motorcycle","retina","rocket","tissue"],"_type":"ClassLabel"}}}}""", features);
+            using var reader = new HfParquetReader(files[0]);
+            Assert.Equal(lmdb.ClassNames, reader.ClassNames);
+        }
+    }
+
+    [Fact]
+    public void Convert_format_hf_writes_the_data_folder_that_import_reads_back()
+    {
+        string store = _dir.File("x.lmdb");
+        Assert.Equal(0, CliRunner.Run("import", TestData.ImageFolder, store).Exit);
+        var (exit, output, err) = CliRunner.Run("convert", store, _dir.File("hf"), "--format", "hf");
+        Assert.True(exit == 0, err);
+        Assert.Contains("to 1 Hugging Face Parquet file(s)", output);
+        Assert.True(File.Exists(_dir.File("hf/data/train-00000-of-00001.parquet")));
+        var again = CliRunner.Run("import", _dir.File("hf"), _dir.File("y.lmdb"));
+        Assert.True(again.Exit == 0, again.Err);
+        using var a = LmdbStore.Provider.Open(store, new StoreOptions { Mode = StoreOpenMode.ReadOnly });
+        using var b = LmdbStore.Provider.Open(_dir.File("y.lmdb"), new StoreOptions { Mode = StoreOpenMode.ReadOnly });
+        Assert.Null(StoreConverter.FindDifference(a, b));
+    }
+
+    [Fact]
+    public void A_label_out_of_range_fails_the_import_in_one_line_and_keeps_the_store()
+    {
+        string store = _dir.File("x.lmdb");
+        string good = _dir.File("good.parquet");
+        HfFixtures.WriteFolder(TestData.ImageFolder, good);
+        Assert.Equal(0, CliRunner.Run("import", good, store).Exit);
+        string parquet = _dir.File("bad.parquet");
+        HfFixtures.WriteFolder(TestData.ImageFolder, parquet, labelOverride: 99);
+        var (exit, _, err) = CliRunner.Run("import", parquet, store);
+        Assert.Equal(1, exit);
+        Assert.Equal($"imagestash: error: '{parquet}' row 0: label 99 is out of range for the 9 ClassLabel names of 'label' (0–8, or -1 for none).", err.Trim());
+        Assert.Contains("images:   40", CliRunner.Run("info", store).Out);
+    }
+}

@@ -117,6 +117,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
                           (remote is null ? "" : $"; shard cache {(settings.Cold ? "emptied before every epoch" : "kept")}"));
         if (settings.Size is not null)
             console.WriteLine(settings.WholeDecode ? "JPEG: whole images decoded (--whole-decode)"
+                : !random ? "JPEG: whole images decoded (centre crops span most rows; region decode is for random crops)"
                 : ImageCodecs.Get(ImageEncoding.Jpeg).DecodesRegions ? "JPEG: only each crop's rows and columns decoded (region decode)"
                 : $"JPEG: whole images decoded; region decode is unavailable: {ImageCodecs.RegionDecodeMissing}");
         double setupSeconds = started.Elapsed.TotalSeconds;
@@ -158,7 +159,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         if (cropLimits.Count > 0)
         {
             var ratios = rates.Zip(cropLimits, (r, l) => r / l).Skip(skip).ToList();
-            console.WriteLine($"crop-decode limit: the same images' crops decoded as the pipeline decodes them ({(options.DecodeRegions ? "DCT-scaled, only the crop's rows and columns where the codec can" : "DCT-scaled, whole")}), from memory, on {threads} thread(s): " +
+            console.WriteLine($"crop-decode limit: the same images' crops decoded as the pipeline decodes them ({(options.DecodeRegions && random ? "DCT-scaled, only the crop's rows and columns where the codec can" : "DCT-scaled, whole")}), from memory, on {threads} thread(s): " +
                               $"median {Median(cropLimits.Skip(skip).ToList()):N0} images/s; the loader runs at a median {Median(ratios):F2}× it (range {ratios.Min():F2}–{ratios.Max():F2}×)");
         }
         if (gets.Count > 0 && storedPerImage is { } perImage)

@@ -126,10 +126,10 @@ public sealed class LoaderOptions
     } = 0.875;
 
     /// <summary>
-    /// With <see cref="Size"/>: decode only each crop's rows and columns where the codec can
-    /// (<see cref="Codecs.IImageCodec.DecodesRegions"/>: JPEG, where ImageStash's libjpeg shim is built), instead of
-    /// whole images. Pixels within a few of the crop's edges may differ by a few levels (docs/formats/codecs.md);
-    /// false gives the whole-decode pipeline, for comparison.
+    /// With <see cref="Size"/> and <see cref="LoaderCrop.Random"/>: decode only each crop's rows and columns where the
+    /// codec can (<see cref="Codecs.IImageCodec.DecodesRegions"/>: JPEG, where ImageStash's libjpeg shim is built),
+    /// instead of whole images; the output is the same (docs/formats/codecs.md). Centre crops always decode whole
+    /// images (they span most rows: region decode saved nothing there). False gives the whole-decode pipeline, for comparison.
     /// </summary>
     /// <value>The default value is true.</value>
     public bool DecodeRegions { get; set; } = true;

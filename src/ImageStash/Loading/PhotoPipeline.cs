@@ -15,6 +15,9 @@ internal sealed class PhotoPipeline(LoaderOptions options)
 {
     private const int Channels = 3;
     private readonly int _size = options.Size ?? throw new ArgumentException("The photo pipeline needs an output size.", nameof(options));
+    // Region decode for random crops only: a centre crop spans most rows, and rows above a region are entropy-decoded
+    // anyway, so it saved no CPU and measured slower (benchmarks/results/2026-12-03-crop/README.md).
+    private readonly bool _regions = options.DecodeRegions && options.Crop == LoaderCrop.Random;
     private readonly Resampler _resampler = new();
     // Sized for typical photos at once and doubled when a larger one comes, so a loader thread stops allocating early.
     private byte[] _payload = new byte[256 << 10], _decoded = new byte[3 << 20], _upright = [];
@@ -59,7 +62,7 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         var upright = info.Shape;
         var crop = Window(upright.Width, upright.Height, ref random);
         bool flip = Flip(ref random);
-        var plan = Plan(codec, info, crop, _size, options.DecodeRegions);
+        var plan = Plan(codec, info, crop, _size, _regions);
         var region = plan.Region;
         Grow(ref _decoded, (long)region.Width * region.Height * Channels);
         if (plan.Whole) codec.Decode(data, plan.Scale, Channels, _decoded);
@@ -82,7 +85,7 @@ internal sealed class PhotoPipeline(LoaderOptions options)
     {
         var random = LoaderRandom.For(options.Seed, epoch, id);
         var crop = Window(info.Shape.Width, info.Shape.Height, ref random);
-        return Plan(codec, info, crop, _size, options.DecodeRegions);
+        return Plan(codec, info, crop, _size, _regions);
     }
 
     /// <summary>

@@ -44,6 +44,8 @@ internal static class ImageStashApp
             config.AddCommand<ShardCommand>("shard").WithDescription("Write a store as WebDataset-style tar shards with an index, in a folder or under s3://BUCKET/PREFIX.")
                 .WithExample("shard", "photos.lmdb", "s3://datasets/photos", "--endpoint", "http://127.0.0.1:7480")
                 .WithExample("shard", "cifar.h5", "cifar-shards/", "--shard-size", "16MiB");
+            config.AddCommand<OrderCommand>("order").WithDescription("Print the ids the training loader hands one rank in one epoch, one per line (a shard set: the epoch plan Python's ShardDataset follows too).")
+                .WithExample("order", "photos-shards/", "--seed", "1", "--epoch", "3", "--rank", "0", "--world-size", "8");
             config.AddCommand<LoaderBenchCommand>("loader-bench").WithDescription("Measure how fast the training loader feeds batches from a store.")
                 .WithExample("loader-bench", "cifar.lmdb", "--shuffle", "--batch", "256");
             config.AddCommand<BenchCommand>("bench")

@@ -1,10 +1,11 @@
 namespace ImageStash.Shards.Internal;
 
 /// <summary>
-/// One epoch's canonical order of a shard set, the same whatever the world size: the shards in a seeded order,
-/// cut into windows of consecutive shards, the samples of each window in a seeded permutation. Position p of the
-/// epoch is one row (sample, in the order written). Ranks take ranges of positions, so each reads about its share
-/// of the shards, and a resume on another world size splits what is left (docs/formats/shards.md).
+/// One epoch's canonical order of a shard set (plan version 2, docs/formats/shards.md), the same whatever the world
+/// size: the shards in a seeded order, cut into windows of consecutive shards, the samples of each window in a seeded
+/// permutation. Position p of the epoch is one row (sample, in the order written). Ranks take ranges of positions, so
+/// each reads about its share of the shards, and a resume on another world size splits what is left. Every draw comes
+/// from SplitMix64, which the spec writes out, so the Python package computes the identical order.
 /// </summary>
 internal sealed class EpochPlan
 {
@@ -23,7 +24,7 @@ internal sealed class EpochPlan
         _shardRows = new long[n];
         for (int k = 1; k < n; k++) _shardRows[k] = _shardRows[k - 1] + shardSamples[k - 1];
         _shards = [.. Enumerable.Range(0, n)];
-        if (shuffle) Shuffle(_shards, Mix(seed, epoch, -1));
+        if (shuffle) SplitMix64.Shuffle(_shards, SplitMix64.StreamSeed(seed, epoch, 0));
         int windows = (n + window - 1) / window;
         _windowStart = new long[windows + 1];
         for (int w = 0; w < windows; w++)
@@ -58,21 +59,40 @@ internal sealed class EpochPlan
         if (_cached is { } c && c.Window == w) return c.Permutation;
         var permutation = new int[_windowStart[w + 1] - _windowStart[w]];
         for (int i = 0; i < permutation.Length; i++) permutation[i] = i;
-        Shuffle(permutation, Mix(_seed, _epoch, w));
+        SplitMix64.Shuffle(permutation, SplitMix64.StreamSeed(_seed, _epoch, w + 1));
         _cached = (w, permutation);
         return permutation;
     }
+}
 
-    private static void Shuffle(int[] values, int seed)
+/// <summary>
+/// The epoch plan's generator (docs/formats/shards.md, "The epoch plan"): SplitMix64 (Steele, Lea and Flood 2014;
+/// Vigna's splitmix64.c), a Fisher–Yates shuffle drawing j = ⌊next · (i+1) / 2⁶⁴⌋, and one stream per purpose.
+/// </summary>
+internal static class SplitMix64
+{
+    public const ulong Golden = 0x9E3779B97F4A7C15;
+
+    /// <summary>SplitMix64's output function of an (already advanced) state.</summary>
+    public static ulong Mix(ulong z)
     {
-        var rng = new Random(seed);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>The generator's starting state for one stream (0: the shard order; w + 1: window w's samples).</summary>
+    public static ulong StreamSeed(int seed, int epoch, long stream) =>
+        Mix((Mix((Mix((ulong)(long)seed + Golden) ^ (ulong)(long)epoch) + Golden) ^ (ulong)stream) + Golden);
+
+    /// <summary>Fisher–Yates from the last element down, each draw the next SplitMix64 output scaled to [0, i].</summary>
+    public static void Shuffle(int[] values, ulong state)
+    {
         for (int i = values.Length - 1; i > 0; i--)
         {
-            int j = rng.Next(i + 1);
+            state += Golden;
+            int j = (int)Math.BigMul(Mix(state), (ulong)(i + 1), out _);
             (values[i], values[j]) = (values[j], values[i]);
         }
     }
-
-    private static int Mix(int seed, int epoch, long salt) =>
-        (int)(EpochRandom.Mix(seed, epoch, salt ^ 0x5A4D_0000) & 0x7FFFFFFF);
 }

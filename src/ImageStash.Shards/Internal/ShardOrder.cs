@@ -6,13 +6,15 @@ namespace ImageStash.Shards.Internal;
 /// <summary>
 /// The loader's order over a shard set for one rank (<see cref="IEpochOrder"/>). An epoch's positions
 /// (<see cref="EpochPlan"/>) not yet handed out when this rank's segment began — all of them at an epoch's start —
-/// are split into one contiguous range per rank. Every rank gets the same number of batches: when the split leaves a
-/// rank one sample short of its last batch, it repeats its first sample (so at most one repeat per rank per
-/// epoch). A saved state records the segment (world size and the ranges left) and batches done; resuming on the
+/// are split into one contiguous range per rank. Every rank gets the same number of samples, ⌈positions / world⌉:
+/// a rank the split leaves one short repeats its first sample (so at most one repeat per rank per epoch). A saved state records the segment (world size and the ranges left) and batches done; resuming on the
 /// same world size continues the segment, on another one splits what is left anew: every sample exactly once.
 /// </summary>
 internal sealed class ShardOrder : IEpochOrder
 {
+    /// <summary>The epoch plan's version, the first part of a saved state's stream position.</summary>
+    public const string Version = "shards-v2";
+
     private readonly ShardSetStore _store;
     private readonly EpochOrderOptions _options;
     private readonly long[] _shardSamples;
@@ -91,8 +93,9 @@ internal sealed class ShardOrder : IEpochOrder
         long total = Total(positions);
         int w = _options.WorldSize, b = _options.BatchSize;
         var (lo, hi) = RankRange(total, _options.Rank, w);
-        long size = hi - lo, smallest = total / w, largest = (total + w - 1) / w;
-        long length = _options.DropLast ? smallest / b * b : Math.Max(size, largest == 0 ? 0 : (largest + b - 1) / b * b - b + 1);
+        // Every rank gets ⌈total / w⌉ samples (plan v2): equal counts, so DDP never waits, with workers or not.
+        long largest = (total + w - 1) / w;
+        long length = _options.DropLast ? largest / b * b : largest;
         var mine = Slice(positions, lo, hi);
         var ids = new long[length];
         var visits = new List<(int, long)>();
@@ -100,7 +103,7 @@ internal sealed class ShardOrder : IEpochOrder
         long k = 0;
         foreach (var (start, end) in mine)
             for (long p = start; p < end && k < length; p++) Put(p);
-        // Short of the last batch by one: repeat this rank's first samples (or the segment's, if it got none).
+        // One short of ⌈total / w⌉: repeat this rank's first sample (or the segment's first, if it got none).
         var pad = mine.Count > 0 ? mine : Slice(positions, 0, Math.Min(total, 1));
         for (int i = 0; k < length && pad.Count > 0; i = (i + 1) % pad.Count)
             for (long p = pad[i].Start; p < pad[i].End && k < length; p++) Put(p);
@@ -140,7 +143,7 @@ internal sealed class ShardOrder : IEpochOrder
 
     private static string Format(int window, List<(long Start, long End)>? remaining)
     {
-        var text = new StringBuilder($"shards-v1;window={window}");
+        var text = new StringBuilder($"{Version};window={window}");
         if (remaining is not null) text.Append(";left=").AppendJoin(',', remaining.Select(r => $"{r.Start}-{r.End}"));
         return text.ToString();
     }
@@ -148,11 +151,13 @@ internal sealed class ShardOrder : IEpochOrder
     private static (int Window, List<(long Start, long End)>? Remaining) Parse(string? stream)
     {
         if (stream is null) throw new ArgumentException("The saved state is not a shard set's (it has no stream position); it was saved by a loader over another kind of store.", "resume");
+        if (stream.StartsWith("shards-v1", StringComparison.Ordinal))
+            throw new ArgumentException($"The saved state '{stream}' follows epoch plan v1, which this version no longer computes (plan v2 draws from SplitMix64, docs/formats/shards.md); start the epoch afresh.", "resume");
         int window = 0;
         List<(long, long)>? left = null;
         foreach (string part in stream.Split(';'))
         {
-            if (part == "shards-v1") continue;
+            if (part == Version) continue;
             if (part.StartsWith("window=", StringComparison.Ordinal) && int.TryParse(part[7..], CultureInfo.InvariantCulture, out window)) continue;
             if (part.StartsWith("left=", StringComparison.Ordinal))
             {
@@ -168,7 +173,7 @@ internal sealed class ShardOrder : IEpochOrder
             }
             throw new ArgumentException($"The saved state's stream position '{stream}' is not one this version reads.", "resume");
         }
-        if (!stream.StartsWith("shards-v1", StringComparison.Ordinal) || window < 1)
+        if (!stream.StartsWith(Version, StringComparison.Ordinal) || window < 1)
             throw new ArgumentException($"The saved state's stream position '{stream}' is not one this version reads.", "resume");
         return (window, left);
     }

@@ -14,7 +14,7 @@ public sealed record LoaderState(int Epoch, long Batch, int Seed, int BatchSize 
 {
     /// <summary>
     /// Over a shard set: which of the epoch's positions were left when this rank's segment began, and the shuffle
-    /// window (an opaque text, e.g. <c>shards-v1;window=2;left=0-5000</c>). Null for other stores.
+    /// window (an opaque text, e.g. <c>shards-v2;window=2;left=0-5000</c>). Null for other stores.
     /// </summary>
     public string? Stream { get; init; }
 }

@@ -9,7 +9,7 @@ namespace ImageStash.Tests.Cli;
 /// </summary>
 public sealed partial class HelpTests
 {
-    private static readonly string[] CommandNames = ["import", "info", "get", "export", "verify", "convert", "shard", "loader-bench", "bench"];
+    private static readonly string[] CommandNames = ["import", "info", "get", "export", "verify", "convert", "shard", "order", "loader-bench", "bench"];
 
     public static TheoryData<string> Commands => [.. CommandNames];
 

@@ -23,9 +23,8 @@ internal static class LmdbNative
     /// <summary>
     /// Keeps freed heap memory in the process (glibc's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD). LMDB mallocs every dirty
     /// page of a write transaction and frees them at its commit; with glibc's defaults the freed memory is handed back
-    /// to the kernel and faulted in again by the next commit, which made writing 200 photos (19 MB) take 90 ms instead
-    /// of 7 (benchmarks/results/2026-12-01-photos/lmdb-malloc.md). Process-wide, once, for writers only; a no-op
-    /// where the C library has no mallopt.
+    /// to the kernel and faulted in again by the next commit, so every batch of photos paid the page faults of its
+    /// whole size again. Process-wide, once, for writers only; a no-op where the C library has no mallopt.
     /// </summary>
     public static void KeepFreedMemory()
     {

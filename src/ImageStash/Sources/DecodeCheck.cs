@@ -6,7 +6,7 @@ public enum DecodeCheck
     /// <summary>
     /// Decode all of the file's data at the smallest size its codec offers: a JPEG at 1/8 scale, which decodes every
     /// coefficient of the entropy-coded data (where truncation and corruption show) and cuts only the inverse DCT
-    /// short — about 1.5× faster than full size; other formats at full size.
+    /// short, so it costs less than a full-size decode; other formats at full size.
     /// </summary>
     Scaled,
 

@@ -181,7 +181,7 @@ public sealed partial class HfParquetStore : IStreamingStore
     {
         public string Format => "hf";
 
-        public string PathHint => "*.parquet, 'data/train-*.parquet', a folder of .parquet files";
+        public string PathHint => ".parquet (a file, 'data/train-*.parquet' or a folder of them)";
 
         /// <summary>
         /// Paths and patterns ending in .parquet (so a missing one is refused as such), and folders with Parquet files

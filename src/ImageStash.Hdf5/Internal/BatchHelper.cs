@@ -13,7 +13,7 @@ namespace ImageStash.Hdf5.Internal;
 /// The helper is one long-lived background thread that spins for up to 2 ms after each batch before it sleeps, and
 /// the writer spins while it waits for it: waking a sleeping thread costs as much as a batch's CRCs on a virtual
 /// machine. One helper serves the process: batches reach it one at a time, because the writer holds
-/// <see cref="H5.Gate"/> from construction to <see cref="Wait"/>. Measured on and off (IMAGESTASH_HDF5_HELPER=off):
+/// <see cref="H5.Gate"/> from construction to <see cref="Wait"/>. Measured against no helper:
 /// benchmarks/results/2026-12-02-hdf5-helper-ab.md.
 /// </remarks>
 internal sealed class BatchHelper
@@ -28,12 +28,8 @@ internal sealed class BatchHelper
     {
         _batch = batch;
         Crcs = new uint[batch.Count];
-        if (Disabled) _done.Set(); // the writer computes every CRC and runs the offered work itself
-        else Worker.Post(this);
+        Worker.Post(this);
     }
-
-    /// <summary>IMAGESTASH_HDF5_HELPER=off: no helper thread, for the A/B in benchmarks/results/.</summary>
-    private static readonly bool Disabled = Environment.GetEnvironmentVariable("IMAGESTASH_HDF5_HELPER") == "off";
 
     /// <summary>Image i's CRC-32, complete after <see cref="FinishCrcs"/>.</summary>
     public uint[] Crcs { get; }

@@ -194,6 +194,20 @@ internal static class FileUtil
         return BitConverter.ToInt64(buf[64..]) * 512;
     }
 
+    /// <summary>
+    /// Reserves disk blocks for [<paramref name="offset"/>, +<paramref name="length"/>) without changing the file's
+    /// length (fallocate FALLOC_FL_KEEP_SIZE), as a writer that allocates ahead does; false where unsupported.
+    /// </summary>
+    public static bool TryReserve(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return false;
+        try { return fallocate((int)file.DangerousGetHandle(), 1, offset, length) == 0; }
+        catch (EntryPointNotFoundException) { return false; }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fallocate(int fd, int mode, long offset, long length);
+
     [DllImport("libc", SetLastError = true)]
     internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 

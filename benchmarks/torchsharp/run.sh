@@ -14,6 +14,8 @@
 #   bash benchmarks/torchsharp/run.sh train SIZE [EPOCHS]               the example's CNN trained on photos, both loaders
 #   bash benchmarks/torchsharp/run.sh cifar [EPOCHS]                    examples/TorchSharpTrain on the CIFAR-shaped
 #        stores, then the peer training the same CNN on the same images as PNG files
+#   bash benchmarks/torchsharp/run.sh sample [EPOCHS]                   examples/TorchSharpTrain on the shared CIFAR-10
+#        sample (1,000 train / 200 test real-photo crops, much harder than the CIFAR-shaped images), default 10 epochs
 #
 # Build and prepare under /work/bin/cpu; time the other sections under /work/bin/quiet (nothing is built in them).
 # WORK (default /tmp/imagestash-torchsharp-bench) keeps the data and the builds between sections.
@@ -46,10 +48,15 @@ if [ "$section" = prepare ]; then
   bench sample "$work/cifar" --train "$train" --test "$test"
   imagestash export "$work/cifar/train.lmdb" "$work/cifar-png/train" >/dev/null 2>&1
   imagestash export "$work/cifar/test.lmdb" "$work/cifar-png/test" >/dev/null 2>&1
+  sample=/work/shared/data/cifar-10-sample-binary.tar.gz
+  rm -rf "$work/sample"; mkdir -p "$work/sample"
+  imagestash import "$sample" "$work/sample/train.lmdb" --split train >/dev/null 2>&1
+  imagestash import "$sample" "$work/sample/test.lmdb" --split test >/dev/null 2>&1
   {
     echo "Photos: $(find "$work/photos" -type f | wc -l) files, $(du -sm "$work/photos" | cut -f1) MiB ($corpus), imported"
     echo "into LMDB keeping each file's bytes. CIFAR-shaped: $train train / $test test images (TorchSharpBench sample,"
     echo "seeds 1 and 2), LMDB, and the same exported as PNG folders for the peer. Built from $(git rev-parse --short HEAD)."
+    echo "The CIFAR-10 sample ($sample: 1,000 train / 200 test real-photo crops) imported into LMDB."
   } > "$work/data.txt"
   cat "$work/data.txt"
   exit 0
@@ -90,6 +97,8 @@ case "$section" in
     epochs=${1:-3}
     example "$work/cifar/train.lmdb" --test "$work/cifar/test.lmdb" --epochs "$epochs" >> "$log"
     bench train peer "$work/cifar-png/train" --test "$work/cifar-png/test" --size 32 --epochs "$epochs" >> "$log" ;;
+  sample)
+    example "$work/sample/train.lmdb" --test "$work/sample/test.lmdb" --epochs "${1:-10}" >> "$log" ;;
   *) echo "unknown section $section" >&2; exit 2 ;;
 esac
 { echo '```'; echo; echo "Load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."; } >> "$log"

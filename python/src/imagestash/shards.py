@@ -31,9 +31,13 @@ class LocalLocation:
             return None
 
     def open_shard(self, entry):
-        """(file object, path) of a shard, to be closed by the caller."""
+        """(file object, path, checked) of a shard, to be closed by the caller; `checked`: its size and CRC-32 are
+        known to match the index (not for a shard read in place: Shard checks it)."""
         path = os.path.join(self.folder, entry["name"])
-        return open(path, "rb"), path
+        try:
+            return open(path, "rb"), path, False
+        except FileNotFoundError:
+            raise FormatError(path, "is missing: the set is incomplete; write it again with 'imagestash shard'") from None
 
 
 def location(path, **s3_options):
@@ -88,9 +92,9 @@ class ShardSet:
     def open(self, k):
         """Shard k opened and scanned: a Shard (close it when done)."""
         entry = self.shards[k]
-        f, path = self.location.open_shard(entry)
+        f, path, checked = self.location.open_shard(entry)
         try:
-            return Shard(f, path, entry)
+            return Shard(f, path, entry, checked)
         except BaseException:
             f.close()
             raise
@@ -103,9 +107,10 @@ class ShardSet:
 
 
 class Shard:
-    """One shard file, mapped, its size and CRC-32 checked against the index, and its samples' members found."""
+    """One shard file, mapped, its size and CRC-32 checked against the index (unless `checked` says the cache did),
+    and its samples' members found."""
 
-    def __init__(self, file, path, entry):
+    def __init__(self, file, path, entry, checked=False):
         self.file, self.path, self.name = file, path, entry["name"]
         size = os.fstat(file.fileno()).st_size
         if size != int(entry["bytes"]):
@@ -113,7 +118,7 @@ class Shard:
                                       f"write the set again")
         self.map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         view = memoryview(self.map)
-        crc = zlib.crc32(view)
+        crc = int(entry["crc32"], 16) if checked else zlib.crc32(view)
         if crc != int(entry["crc32"], 16):
             raise DamagedRecord(path, f"CRC-32 is {crc:08x}, index.json says {entry['crc32']}: the shard is damaged; write the set again")
         self.view = view

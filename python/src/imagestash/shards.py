@@ -14,6 +14,7 @@ from .record import ENCODINGS, Record
 FORMAT = "imagestash-shards"
 VERSION = 1
 BLOCK = 512
+_JSON = json.JSONDecoder().decode  # of a str: json.loads of bytes sniffs the encoding first, per sample
 
 
 class LocalLocation:
@@ -136,7 +137,7 @@ class Shard:
     def payload(self, i):
         """(meta dict, payload memoryview) of sample i, its CRC checked."""
         json_start, json_end, start, end = self.samples[i]
-        meta = json.loads(self.map[json_start:json_end])
+        meta = _JSON(self.map[json_start:json_end].decode())
         payload = self.view[start:end]
         if zlib.crc32(payload) != int(meta["crc32"], 16):
             raise DamagedRecord(self.path, f"payload CRC-32 is {zlib.crc32(payload):08x}, its .json says {meta['crc32']}", f"sample {meta['id']}")
@@ -152,7 +153,10 @@ class Shard:
     def close(self):
         self.view.release()
         if isinstance(self.map, mmap.mmap):
-            self.map.close()
+            try:
+                self.map.close()
+            except BufferError:
+                pass  # a payload handed out (decode=False) still views it: the map goes when the last view does
         self.file.close()
 
     def __enter__(self):
@@ -186,28 +190,31 @@ def _scan(view, path):
             for line in bytes(data[start:start + length]).decode("utf-8").splitlines():
                 _, _, field = line.partition(" ")
                 if field.startswith("path="):
-                    long_name = field[5:]
+                    long_name = field[5:].encode("utf-8")
             continue
         if kind == b"L":
-            long_name = bytes(data[start:start + length]).split(b"\0", 1)[0].decode("utf-8")
+            long_name = bytes(data[start:start + length]).split(b"\0", 1)[0]
             continue
         if kind not in (b"0", b"\0"):
             continue
+        # Names stay bytes here: this loop runs three times per sample, and a decode each time shows in the raw rate.
         if long_name is not None:
             name, long_name = long_name, None
         else:
-            name = header[:100].split(b"\0", 1)[0].decode("utf-8")
+            end = header.find(b"\0", 0, 100)
+            name = header[:end if end >= 0 else 100]
             if header[257:262] == b"ustar" and header[345] != 0:
-                name = header[345:500].split(b"\0", 1)[0].decode("utf-8") + "/" + name
-        base = name.rsplit("/", 1)[-1]
-        member_key, _, extension = base.partition(".")
+                name = header[345:500].split(b"\0", 1)[0] + b"/" + name
+        base = name[name.rfind(b"/") + 1:]
+        dot = base.find(b".")
+        member_key, extension = (base, b"") if dot < 0 else (base[:dot], base[dot + 1:])
         if member_key != key:
             if key is not None:
                 samples.append(_sample(path, key, json_span, payload_span))
             key, json_span, payload_span = member_key, None, None
-        if extension == "json":
+        if extension == b"json":
             json_span = (start, start + length)
-        elif extension != "cls":
+        elif extension != b"cls":
             payload_span = (start, start + length)
     if key is not None:
         samples.append(_sample(path, key, json_span, payload_span))
@@ -215,6 +222,8 @@ def _scan(view, path):
 
 
 def _sample(path, key, json_span, payload_span):
+    if json_span is None or payload_span is None:
+        key = key.decode("utf-8", "replace")
     if json_span is None:
         raise FormatError(path, "has no .json member: a shard sample needs its metadata", f"sample {key}")
     if payload_span is None:

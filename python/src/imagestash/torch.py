@@ -125,7 +125,9 @@ class ShardDataset(_Items, IterableDataset):
     def positions(self, worker=0, workers=1):
         """The plan positions worker `worker` of `workers` reads this epoch, as ranges in order."""
         ranges, out = self.rank_ranges(), []
-        b, length = self.batch_size, _plan.total(self.rank_ranges())
+        if workers == 1:
+            return ranges
+        b, length = self.batch_size, _plan.total(ranges)
         for first in range(worker * b, length, workers * b):
             out.extend(_plan.cut(ranges, first, min(length, first + b)))
         return out

@@ -55,7 +55,11 @@ class StoreDataset(_Items, Dataset):
 
     def _lmdb_item(self, index):
         """The common case kept short: one get, the CRC over a view of the map, raw pixels without a copy."""
-        image_id, value = self.store.value(index)
+        store = self.store
+        image_id = store.ids[index]
+        value = (store._handle or store._opened())[1].get(_LMDB_KEY.pack(image_id))
+        if value is None:
+            return self._item(store.record(index))  # raises the error naming the store and id
         version, encoding, channels, height, width, label, crc, name_len = _LMDB_HEADER.unpack_from(value, 0)
         if encoding != RAW or version != 2:
             return self._item(self.store.record(index))

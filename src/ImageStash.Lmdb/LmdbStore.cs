@@ -258,7 +258,7 @@ public sealed partial class LmdbStore : IImageStore
     {
         for (int attempt = 1; ; attempt++)
         {
-            using var tx = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            using var tx = BeginAdoptingMapSize(TransactionBeginFlags.ReadOnly);
             try
             {
                 LmdbTreeCheck.Check(DataFile(Path), Path, (ulong)tx.Id);
@@ -274,7 +274,7 @@ public sealed partial class LmdbStore : IImageStore
 
     private (LightningDatabase Images, LightningDatabase Meta) OpenDatabases(bool readOnly)
     {
-        using var tx = _env.BeginTransaction(readOnly ? TransactionBeginFlags.ReadOnly : TransactionBeginFlags.None);
+        using var tx = BeginAdoptingMapSize(readOnly ? TransactionBeginFlags.ReadOnly : TransactionBeginFlags.None);
         var config = new DatabaseConfiguration { Flags = readOnly ? DatabaseOpenFlags.None : DatabaseOpenFlags.Create };
         LightningDatabase images, meta;
         try

@@ -137,7 +137,7 @@ public sealed partial class ShardSetStore : IStreamingStore
     public bool TryReadPayload(long id, Span<byte> payload, out ImageHeader header)
     {
         using var shard = Acquire(id, out var sample);
-        header = sample.Header with { Name = null };
+        header = sample.Header with { Name = null, Fields = null };
         if (payload.Length < sample.Header.PayloadLength) return false;
         shard.ReadPayload(sample, payload);
         return true;

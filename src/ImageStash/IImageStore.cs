@@ -46,7 +46,7 @@ public interface IImageStore : IDisposable
     ImageHeader Read(long id, Span<byte> payload);
 
     /// <summary>
-    /// Reads image <paramref name="id"/>'s payload into <paramref name="payload"/> when it fits, without its name —
+    /// Reads image <paramref name="id"/>'s payload into <paramref name="payload"/> when it fits, without its name and fields —
     /// the loader's path, which a store can serve without allocating. Returns false, having read nothing, when the
     /// buffer is too small: <paramref name="header"/>'s <see cref="ImageHeader.PayloadLength"/> then says how large a
     /// buffer to pass. The default implementation calls <see cref="TryGetHeader"/> and <see cref="Read"/>.
@@ -57,7 +57,7 @@ public interface IImageStore : IDisposable
     {
         if (!TryGetHeader(id, out header)) throw ImageStashException.MissingId(Path, id);
         if (payload.Length < header.PayloadLength) return false;
-        header = Read(id, payload) with { Name = null };
+        header = Read(id, payload) with { Name = null, Fields = null };
         return true;
     }
 

@@ -18,6 +18,14 @@ public readonly record struct ImageHeader(long Id, ImageShape Shape, int Label, 
     /// </summary>
     public long PayloadLength { get; init; }
 
+    /// <summary>
+    /// The record's fields (a caption, tags, boxes, a source), or null when it has none. Stores keep them and return
+    /// them from <see cref="IImageStore.TryGetHeader"/> and <see cref="IImageStore.Read"/>; the loader's paths
+    /// (<see cref="IImageStore.TryReadPayload"/>, <see cref="IImageStore.ReadMany"/>) leave them out.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public RecordFields? Fields { get; init; }
+
     /// <summary>Whether the payload is raw pixels.</summary>
     public bool IsRaw => Encoding == ImageEncoding.Raw;
 }

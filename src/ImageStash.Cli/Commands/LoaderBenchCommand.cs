@@ -67,6 +67,11 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         [Description("With --size: decode whole images, not just each crop's rows and columns (the pipeline before region decode, for comparison).")]
         public bool WholeDecode { get; init; }
 
+        [CommandOption("--max-pixels <N>")]
+        [Description("With --size: refuse encoded images of more than N pixels as likely decompression bombs (PIL's limit by default).")]
+        [DefaultValue(ImageShape.DefaultMaxPixels)]
+        public long MaxPixels { get; init; } = ImageShape.DefaultMaxPixels;
+
         [CommandOption("--skip-damaged")]
         [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
         public bool SkipDamaged { get; init; }
@@ -78,6 +83,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             : Prefetch < 0 ? ValidationResult.Error($"--prefetch must be 0 or more; got {Prefetch}.")
             : Size is < 1 or > 4096 ? ValidationResult.Error($"--size must be 1 to 4096; got {Size}.")
             : Crop is not ("random" or "center") ? ValidationResult.Error($"--crop takes random or center; got '{Crop}'.")
+            : MaxPixels is < 1 or > ImageShape.MaxPixels ? ValidationResult.Error($"--max-pixels must be 1 to {ImageShape.MaxPixels}; got {MaxPixels}.")
             : ValidationResult.Success();
     }
 
@@ -108,6 +114,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             Prefetch = settings.Prefetch,
             SkipDamaged = settings.SkipDamaged,
             DecodeRegions = !settings.WholeDecode,
+            MaxPixels = settings.MaxPixels,
         };
         if (settings.Workers is { } workers) options.Workers = workers;
         using var loader = new ImageLoader(store, options);

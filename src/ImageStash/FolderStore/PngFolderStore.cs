@@ -145,7 +145,7 @@ public sealed class PngFolderStore : IImageStore
         (ImageHeader Header, uint Crc) entry;
         lock (_index)
             if (!_index.TryGetValue(id, out entry)) throw ImageStashException.MissingId(Path, id);
-        header = entry.Header with { Name = null };
+        header = entry.Header with { Name = null, Fields = null };
         if (payload.Length < header.PayloadLength) return false;
         ReadFile(entry.Header, entry.Crc, payload);
         return true;

@@ -56,8 +56,20 @@ public sealed partial class LmdbStore : IImageStore
             var flags = EnvironmentOpenFlags.NoThreadLocalStorage
                         | (readOnly ? EnvironmentOpenFlags.ReadOnly : EnvironmentOpenFlags.None)
                         | (options.SyncWrites ? EnvironmentOpenFlags.None : EnvironmentOpenFlags.NoSync);
-            _env = new LightningEnvironment(path, new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 });
-            _env.Open(flags);
+            var config = new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 };
+            _env = new LightningEnvironment(path, config);
+            try { _env.Open(flags); }
+            catch (LightningException) when (readOnly && exists)
+            {
+                // LMDB opens lock.mdb for writing even to read: another user's store (or a read-only copy) refuses
+                // that. Read it without the lock table: only a writer working on it at the same moment could change
+                // pages under this reader, and what is read is checked as always.
+                try { _env.Dispose(); }
+                catch (Exception e) when (e is LightningException or InvalidOperationException) { }
+                GC.SuppressFinalize(_env);
+                _env = new LightningEnvironment(path, config);
+                _env.Open(flags | EnvironmentOpenFlags.NoLock);
+            }
             if (exists) CheckTrees();
             (_images, _meta) = OpenDatabases(readOnly);
         }

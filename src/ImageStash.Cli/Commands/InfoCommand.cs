@@ -25,7 +25,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"images:   {store.Count:N0}");
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
         console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
-        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
+        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
     }
@@ -42,7 +42,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : "varied (in each sample's JSON)")}");
         console.WriteLine($"shards:   {index.Shards.Count:N0}, {Bytes(index.Bytes)} ({Bytes(index.Shards.Count == 0 ? 0 : index.Bytes / index.Shards.Count)} each on average)");
         if (store.CacheFolder is { } cache) console.WriteLine($"cache:    {cache}");
-        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
+        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
     }
@@ -52,7 +52,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine("labels:");
         foreach (var (label, n) in labels)
         {
-            string name = label >= 0 && label < store.ClassNames.Count ? store.ClassNames[label] : "";
+            string name = label >= 0 && label < store.ClassNames.Count ? Printable.Name(store.ClassNames[label]) : "";
             console.WriteLine($"  {label,4} {name,-14} {n,10:N0}");
         }
     }

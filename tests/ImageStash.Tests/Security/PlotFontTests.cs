@@ -12,7 +12,9 @@ public sealed class PlotFontTests
     public void The_plot_font_comes_from_memory_and_draws_text()
     {
         Assert.Equal("DejaVu Sans", PlotFont.Ensure());
-        using var typeface = ScottPlot.Fonts.GetTypeface(PlotFont.Name, bold: false, italic: false);
+        // Not disposed: ScottPlot caches the typeface, and disposing it here blanked the text of plots drawn after
+        // (StoreBenchmarkTests' SVGs lost their labels when the two ran together).
+        var typeface = ScottPlot.Fonts.GetTypeface(PlotFont.Name, bold: false, italic: false);
         Assert.Equal("DejaVu Sans", typeface.FamilyName);
         Assert.True(typeface.GlyphCount > 1000, $"{typeface.GlyphCount} glyphs: not the bundled DejaVu Sans");
         using var font = new SkiaSharp.SKFont(typeface, 12);

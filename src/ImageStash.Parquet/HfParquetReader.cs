@@ -12,15 +12,16 @@ namespace ImageStash.Parquet;
 /// The image column is the feature of type <c>Image</c>, or else a struct column named <c>image</c> or <c>img</c>
 /// holding <c>bytes</c>. The label column is the feature of type <c>ClassLabel</c>, or else an integer column named
 /// <c>label</c> or <c>labels</c>. Every other top-level column of strings, integers, floating-point numbers or
-/// booleans becomes a field of the row's record under the column's name (a null is left out); nested columns (lists,
-/// structs) are not read.
+/// booleans becomes a field of the row's record under the column's name (a null is left out; a column of Parquet's
+/// JSON logical type is parsed, so nested values our export writes as JSON come back as they were); nested Parquet
+/// columns (lists, structs) are not read.
 /// </remarks>
 public sealed class HfParquetReader : IDisposable
 {
     private const int Chunk = 64; // rows read per call into native code: few calls, little memory
     private readonly ParquetFileReader _file;
     private readonly int _bytesColumn, _pathColumn = -1, _labelColumn = -1;
-    private readonly List<(int Index, string Name)> _fieldColumns = [];
+    private readonly List<(int Index, string Name, bool Json)> _fieldColumns = [];
     private RowChunk? _spareChunk; // reused from row group to row group: its buffer grows once, not per group
 
     /// <summary>Opens <paramref name="path"/> and finds its image and label columns.</summary>
@@ -56,10 +57,11 @@ public sealed class HfParquetReader : IDisposable
             for (int c = 0; c < columns.Count; c++)
             {
                 var column = meta.Schema.Column(c);
-                if (c == _labelColumn || columns[c].Contains('.') || column.MaxRepetitionLevel > 0) continue;
+                string[] names = column.Path.ToDotVector();
+                if (c == _labelColumn || names.Length != 1 || column.MaxRepetitionLevel > 0) continue;
                 bool text = column.PhysicalType == PhysicalType.ByteArray && column.LogicalType is StringLogicalType or JsonLogicalType;
                 if (text || column.PhysicalType is PhysicalType.Int32 or PhysicalType.Int64 or PhysicalType.Float or PhysicalType.Double or PhysicalType.Boolean)
-                    _fieldColumns.Add((c, columns[c]));
+                    _fieldColumns.Add((c, names[0], column.LogicalType is JsonLogicalType));
             }
             RowCount = meta.NumRows;
             RowGroupCount = meta.NumRowGroups;
@@ -129,7 +131,7 @@ public sealed class HfParquetReader : IDisposable
                 Damaged(at, () =>
                 {
                     rows.Read(bytes, paths, labels, n);
-                    for (int c = 0; c < fieldReaders.Length; c++) rows.ReadField(fieldReaders[c], n, fieldValues[c]);
+                    for (int c = 0; c < fieldReaders.Length; c++) rows.ReadField(fieldReaders[c], _fieldColumns[c].Json, n, fieldValues[c]);
                 });
                 for (int i = 0; i < n; i++)
                 {
@@ -158,7 +160,7 @@ public sealed class HfParquetReader : IDisposable
             if (values[c][i] is { } value)
             {
                 fields ??= new System.Text.Json.Nodes.JsonObject();
-                fields[_fieldColumns[c].Name] = value;
+                fields[_fieldColumns[c].Name] = ReferenceEquals(value, RowChunk.JsonNull) ? null : value;
                 values[c][i] = null; // a node has one parent: the next row gets new ones
             }
         if (fields is null) return null;
@@ -243,8 +245,11 @@ public sealed class HfParquetReader : IDisposable
             });
         }
 
-        /// <summary>Reads <paramref name="n"/> rows of a flat column read as a field into <paramref name="into"/> (null where the row has none).</summary>
-        public unsafe void ReadField(ColumnReader reader, int n, System.Text.Json.Nodes.JsonNode?[] into)
+        /// <summary>Stands for a JSON column's <c>null</c> (a null node would read as a missing value); never put in an object.</summary>
+        public static readonly System.Text.Json.Nodes.JsonNode JsonNull = System.Text.Json.Nodes.JsonValue.Create(0);
+
+        /// <summary>Reads <paramref name="n"/> rows of a flat column read as a field into <paramref name="into"/> (null where the row has none). A JSON column's values are parsed.</summary>
+        public unsafe void ReadField(ColumnReader reader, bool json, int n, System.Text.Json.Nodes.JsonNode?[] into)
         {
             switch (reader)
             {
@@ -252,7 +257,7 @@ public sealed class HfParquetReader : IDisposable
                     ReadAll(text, _values, n, (first, rows, present) =>
                     {
                         for (int i = first, v = 0; i < first + rows; i++)
-                            into[i] = present(i) ? System.Text.Json.Nodes.JsonValue.Create(System.Text.Encoding.UTF8.GetString((byte*)_values[v].Pointer, _values[v++].Length)) : null;
+                            into[i] = present(i) ? Text(new ReadOnlySpan<byte>((byte*)_values[v].Pointer, _values[v++].Length), json) : null;
                     });
                     break;
                 case ColumnReader<long> l64: Typed(l64, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
@@ -260,6 +265,16 @@ public sealed class HfParquetReader : IDisposable
                 case ColumnReader<double> f64: Typed(f64, x => double.IsFinite(x) ? System.Text.Json.Nodes.JsonValue.Create(x) : null); break;
                 case ColumnReader<float> f32: Typed(f32, x => float.IsFinite(x) ? System.Text.Json.Nodes.JsonValue.Create(x) : null); break;
                 case ColumnReader<bool> b: Typed(b, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
+            }
+
+            // A JSON column's values are parsed (our export writes nested values, nulls and mixed kinds so); text that
+            // is not JSON stays a string.
+            static System.Text.Json.Nodes.JsonNode? Text(ReadOnlySpan<byte> utf8, bool json)
+            {
+                if (json)
+                    try { return System.Text.Json.Nodes.JsonNode.Parse(utf8) ?? JsonNull; }
+                    catch (System.Text.Json.JsonException) { }
+                return System.Text.Json.Nodes.JsonValue.Create(System.Text.Encoding.UTF8.GetString(utf8));
             }
 
             void Typed<T>(ColumnReader<T> column, Func<T, System.Text.Json.Nodes.JsonNode?> make) where T : unmanaged

@@ -163,6 +163,8 @@ class ShardDataset(_Items, IterableDataset):
         workers, worker = _worker()
         epoch_plan = self.plan()
         opened = {}
+        if not self.decode:  # id and label from the ids file (rows in written order), the payload as it is
+            rows, ids, labels = self.set.shard_rows.tolist(), self.set.ids.tolist(), self.set.labels.tolist()
         try:
             for shard, index in epoch_plan.walk(self.positions(worker, workers)):
                 reader = opened.get(shard)
@@ -171,8 +173,8 @@ class ShardDataset(_Items, IterableDataset):
                         opened.pop(next(iter(opened))).close()
                     reader = opened[shard] = self.set.open(shard)
                 if not self.decode:
-                    meta, payload = reader.payload(index)
-                    yield (payload, meta["label"], meta["id"]) if self.with_ids else (payload, meta["label"])
+                    row = rows[shard] + index
+                    yield (reader.raw(index), labels[row], ids[row]) if self.with_ids else (reader.raw(index), labels[row])
                     continue
                 yield self._item(reader.record(index))
         finally:

@@ -13,8 +13,14 @@ public sealed record ShardIndex
     /// <summary>The <c>format</c> field every index has.</summary>
     public const string FormatName = "imagestash-shards";
 
-    /// <summary>The format version this library writes, and the newest it reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The newest format version this library reads and writes: 2, whose samples' JSON may carry "fields". A set
+    /// with no fields is written as version 1, as before fields, so older readers still read it.
+    /// </summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The format version of a set none of whose samples has fields.</summary>
+    public const int VersionWithoutFields = 1;
 
     /// <summary>
     /// The largest index.json read, 16 MiB: an index takes about 100 bytes a shard and the class names, so this holds

@@ -53,6 +53,7 @@ public static class ShardWriter
             if (!location.Exists(idsEntry.Name, idsEntry.Bytes, cancellationToken)) location.PutSmall(idsEntry.Name, idsFile, cancellationToken);
             var index = new ShardIndex
             {
+                Version = run.AnyFields ? ShardIndex.CurrentVersion : ShardIndex.VersionWithoutFields,
                 Shards = shards,
                 Ids = idsEntry,
                 ClassNames = source.ClassNames,
@@ -104,6 +105,9 @@ public static class ShardWriter
 
         public int Reused => _reused;
 
+        /// <summary>Whether any sample written has fields (the set is then format version 2).</summary>
+        public bool AnyFields { get; private set; }
+
         public (List<ShardEntry> Shards, long[] Ids, int[] Labels, ImageShape? FixedShape) WriteShards()
         {
             long[] ids = [.. source.EnumerateIds()];
@@ -148,6 +152,7 @@ public static class ShardWriter
                     current.Add(key + extension, bytes);
                     current.Samples++;
                     labels[i] = header.Label;
+                    AnyFields |= header.Fields is not null;
                     if (!header.IsRaw || (fixedShape is { } s && s != header.Shape)) uniform = false;
                     fixedShape ??= header.Shape;
                     if ((i + 1) % 256 == 0) progress?.Report(i + 1);

@@ -33,15 +33,27 @@ class _Items:
         image = _image(record, self.as_array)
         if self.transform is not None:
             image = self.transform(image)
-        return (image, record.label, record.id) if self.with_ids else (image, record.label)
+        return _tuple(self, image, record.label, record.id, record.fields)
+
+
+def _tuple(items, image, label, image_id, fields):
+    """(image, label), then the id with `with_ids`, then the fields (a dict, or None) with `with_fields`."""
+    out = (image, label)
+    if items.with_ids:
+        out += (image_id,)
+    if items.with_fields:
+        out += (fields,)
+    return out
 
 
 class StoreDataset(_Items, Dataset):
-    """Map-style: item i is the store's i-th image in id order (`ids[i]` is its id)."""
+    """Map-style: item i is the store's i-th image in id order (`ids[i]` is its id). `with_fields=True` adds each
+    record's fields (a dict parsed from its JSON object: caption, tags, ...; None when it has none) to the item."""
 
-    def __init__(self, path, transform=None, with_ids=False, as_array=False):
+    def __init__(self, path, transform=None, with_ids=False, as_array=False, with_fields=False):
         self.store = open_store(path)
         self.path, self.transform, self.with_ids, self.as_array = self.store.path, transform, with_ids, as_array
+        self.with_fields = with_fields
         self.ids, self.class_names = self.store.ids, self.store.class_names
         self._lmdb = isinstance(self.store, LmdbStore)
 
@@ -56,8 +68,8 @@ class StoreDataset(_Items, Dataset):
     def _lmdb_item(self, index):
         """The common case kept short: one get, the CRC over a view of the map, raw pixels without a copy."""
         image_id, value = self.store.value(index)
-        version, encoding, channels, height, width, label, crc, name_len = _LMDB_HEADER.unpack_from(value, 0)
-        if encoding != RAW or version != 2:
+        version, encoding, channels, height, width, label, crc, name_len, _ = _LMDB_HEADER.unpack_from(value, 0)
+        if encoding != RAW or version != 2 or self.with_fields:
             return self._item(self.store.record(index))
         start = _LMDB_HEADER.size + name_len
         if len(value) - start != height * width * channels or zlib.crc32(value[start:]) != crc:
@@ -69,7 +81,7 @@ class StoreDataset(_Items, Dataset):
             image = Image.fromarray(image[:, :, 0] if channels == 1 else image, MODES[channels])
         if self.transform is not None:
             image = self.transform(image)
-        return (image, label, image_id) if self.with_ids else (image, label)
+        return _tuple(self, image, label, image_id, None)
 
 
 def _worker():
@@ -90,7 +102,7 @@ class ShardDataset(_Items, IterableDataset):
     """
 
     def __init__(self, path, transform=None, rank=0, world_size=1, shuffle=True, seed=0, batch_size=1, window=2,
-                 with_ids=False, as_array=False, decode=True, **s3_options):
+                 with_ids=False, as_array=False, decode=True, with_fields=False, **s3_options):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in 0..{world_size - 1}")
         if batch_size < 1 or not 1 <= window <= 64:
@@ -98,6 +110,7 @@ class ShardDataset(_Items, IterableDataset):
         self.set = ShardSet(path, **s3_options)
         self.path, self.class_names = self.set.path, self.set.class_names
         self.transform, self.with_ids, self.as_array, self.decode = transform, with_ids, as_array, decode
+        self.with_fields = with_fields
         self.rank, self.world_size, self.shuffle, self.seed = rank, world_size, shuffle, seed
         self.batch_size, self.window, self.epoch = batch_size, window, 0
         self._segment_epoch, self._segment, self._skip = None, None, 0
@@ -149,7 +162,7 @@ class ShardDataset(_Items, IterableDataset):
                     reader = opened[shard] = self.set.open(shard)
                 if not self.decode:
                     meta, payload = reader.payload(index)
-                    yield (payload, meta["label"], meta["id"]) if self.with_ids else (payload, meta["label"])
+                    yield _tuple(self, payload, meta["label"], meta["id"], meta.get("fields"))
                     continue
                 yield self._item(reader.record(index))
         finally:

@@ -29,7 +29,8 @@ CLI = None
 def _start(args, env=None):
     global CLI
     CLI = CLI or _cli_command()
-    run_env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1", **(env or {}))
+    run_env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
+    run_env.update(env or {})
     return subprocess.Popen(CLI + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env)
 
 
@@ -45,9 +46,9 @@ def imagestash(*args, env=None, check=True):
     return _finish(_start(args, env), args, check)
 
 
-def imagestash_all(commands):
+def imagestash_all(commands, env=None):
     """Runs several commands of the C# tool at once (each process spends most of its time starting)."""
-    started = [(_start(args), args) for args in commands]
+    started = [(_start(args, env), args) for args in commands]
     return [_finish(p, args, True) for p, args in started]
 
 
@@ -88,10 +89,54 @@ def stores(tmp_path_factory, photos_dir):
 
 @pytest.fixture(scope="session")
 def shard_set(tmp_path_factory):
-    """A shard set of 300 raw samples in uneven shards (16 KiB: a few samples each, the last one short)."""
+    """A shard set of 303 raw samples in uneven shards (16 KiB: five samples each, the last one three)."""
     root = tmp_path_factory.mktemp("shards")
     store = root / "src.lmdb"
-    imagestash("import", "synthetic:300:8x8", store, "--batch", "300")
+    imagestash("import", "synthetic:303:8x8", store, "--batch", "303")
     dest = root / "set"
     imagestash("shard", store, dest, "--shard-size", "16KiB")
     return str(dest)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """{AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION} of a radosgw on 127.0.0.1: the one
+    IMAGESTASH_TEST_S3_ENV names (the env file scripts/s3-server.sh writes), else one started here by that script
+    and stopped at the end (as the C# suite does; without Ceph these tests fail, they do not skip)."""
+    if os.environ.get("IMAGESTASH_TEST_S3_ENV"):
+        yield _read_env(os.environ["IMAGESTASH_TEST_S3_ENV"])
+        return
+    folder = str(tmp_path_factory.mktemp("s3-server"))
+    script = os.path.join(ROOT, "scripts", "s3-server.sh")
+    started = subprocess.run(["bash", script, "start", folder], capture_output=True, text=True, timeout=300)
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"scripts/s3-server.sh start failed ({started.returncode}): {started.stderr.strip()}")
+        yield _read_env(os.path.join(folder, "env"))
+    finally:
+        subprocess.run(["bash", script, "stop", folder], capture_output=True, timeout=120)
+
+
+def _read_env(path):
+    with open(path) as f:
+        return dict(line.strip().split("=", 1) for line in f if "=" in line)
+
+
+@pytest.fixture(scope="session")
+def s3_set(s3_server, tmp_path_factory):
+    """(s3://BUCKET/set, the same set in a local folder): 300 raw 32x32 samples in uneven 64 KiB shards (about
+    1.2 MB: more than the smallest cache holds), written by the C# tool to both places."""
+    import boto3
+
+    root = tmp_path_factory.mktemp("s3-set")
+    store = root / "src.lmdb"
+    imagestash("import", "synthetic:300:32x32", store, "--batch", "300")
+    bucket = "pytest-" + os.urandom(4).hex()
+    s3 = boto3.session.Session().client("s3", endpoint_url=s3_server["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                                        aws_access_key_id=s3_server["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=s3_server["AWS_SECRET_ACCESS_KEY"])
+    s3.create_bucket(Bucket=bucket)
+    url = f"s3://{bucket}/set"
+    imagestash_all([["shard", store, root / "set", "--shard-size", "64KiB"], ["shard", store, url, "--shard-size", "64KiB"]],
+                   env=s3_server)
+    return url, str(root / "set")

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,29 @@ def test_the_generator_is_splitmix64():
         state = (state + plan.GOLDEN) & plan.MASK
         out.append(plan.mix(state))
     assert out == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+
+
+def test_ddp_over_uneven_shards_finishes_and_every_sample_is_seen(shard_set, tmp_path):
+    """Two processes in a gloo group all-reduce once per batch over a ShardDataset of uneven shards (the last one
+    short): with unequal samples per rank one of them would block in all_reduce until the group's timeout."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    data = imagestash.ShardSet(shard_set)
+    assert len(set(data.shard_samples)) > 1  # uneven shards
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = os.path.join(os.path.dirname(__file__), "ddp_rank.py")
+    ranks = [subprocess.Popen([sys.executable, script, shard_set, str(r), "2", str(port), str(tmp_path / f"{r}.json")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]
+    for r, process in enumerate(ranks):
+        _, err = process.communicate(timeout=240)
+        assert process.returncode == 0, f"rank {r}: {err.strip()[-2000:]}"
+    results = [json.loads((tmp_path / f"{r}.json").read_text()) for r in range(2)]
+    assert results[0]["steps"] == results[1]["steps"] == results[0]["max_steps"]
+    for epoch in range(2):
+        ids = [i for result in results for e, batch in result["batches"] if e == epoch for i in batch]
+        assert set(ids) == set(data.ids.tolist()) and len(ids) - len(data) <= 1, epoch

@@ -70,13 +70,22 @@ public sealed partial class LmdbStore
         }
     }
 
-    private LightningTransaction BeginWrite()
+    private LightningTransaction BeginWrite() => BeginAdoptingMapSize(TransactionBeginFlags.None);
+
+    /// <summary>
+    /// Begins a transaction outside the pooled readers (opening, checking, writing). When a writer in another process
+    /// has grown the map since this environment last looked (MDB_MAP_RESIZED), adopts the new size and tries again;
+    /// a writer that keeps growing it can do so a few times in a row.
+    /// </summary>
+    private LightningTransaction BeginAdoptingMapSize(TransactionBeginFlags flags)
     {
-        try { return _env.BeginTransaction(); }
-        catch (LightningException e) when (e.StatusCode == LmdbCodes.MapResized)
+        for (int attempt = 1; ; attempt++)
         {
-            Resize(0);
-            return _env.BeginTransaction();
+            try { return _env.BeginTransaction(flags); }
+            catch (LightningException e) when (e.StatusCode == LmdbCodes.MapResized && attempt < 10)
+            {
+                Resize(0);
+            }
         }
     }
 

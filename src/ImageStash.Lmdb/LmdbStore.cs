@@ -56,8 +56,20 @@ public sealed partial class LmdbStore : IImageStore
             var flags = EnvironmentOpenFlags.NoThreadLocalStorage
                         | (readOnly ? EnvironmentOpenFlags.ReadOnly : EnvironmentOpenFlags.None)
                         | (options.SyncWrites ? EnvironmentOpenFlags.None : EnvironmentOpenFlags.NoSync);
-            _env = new LightningEnvironment(path, new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 });
-            _env.Open(flags);
+            var config = new EnvironmentConfiguration { MapSize = InitialMapSize, MaxDatabases = 4, MaxReaders = 512 };
+            _env = new LightningEnvironment(path, config);
+            try { _env.Open(flags); }
+            catch (LightningException) when (readOnly && exists)
+            {
+                // LMDB opens lock.mdb for writing even to read: another user's store (or a read-only copy) refuses
+                // that. Read it without the lock table: only a writer working on it at the same moment could change
+                // pages under this reader, and what is read is checked as always.
+                try { _env.Dispose(); }
+                catch (Exception e) when (e is LightningException or InvalidOperationException) { }
+                GC.SuppressFinalize(_env);
+                _env = new LightningEnvironment(path, config);
+                _env.Open(flags | EnvironmentOpenFlags.NoLock);
+            }
             if (exists) CheckTrees();
             (_images, _meta) = OpenDatabases(readOnly);
         }
@@ -258,7 +270,7 @@ public sealed partial class LmdbStore : IImageStore
     {
         for (int attempt = 1; ; attempt++)
         {
-            using var tx = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            using var tx = BeginAdoptingMapSize(TransactionBeginFlags.ReadOnly);
             try
             {
                 LmdbTreeCheck.Check(DataFile(Path), Path, (ulong)tx.Id);
@@ -274,7 +286,7 @@ public sealed partial class LmdbStore : IImageStore
 
     private (LightningDatabase Images, LightningDatabase Meta) OpenDatabases(bool readOnly)
     {
-        using var tx = _env.BeginTransaction(readOnly ? TransactionBeginFlags.ReadOnly : TransactionBeginFlags.None);
+        using var tx = BeginAdoptingMapSize(readOnly ? TransactionBeginFlags.ReadOnly : TransactionBeginFlags.None);
         var config = new DatabaseConfiguration { Flags = readOnly ? DatabaseOpenFlags.None : DatabaseOpenFlags.Create };
         LightningDatabase images, meta;
         try

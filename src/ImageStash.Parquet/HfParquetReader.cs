@@ -88,10 +88,12 @@ public sealed class HfParquetReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, RowGroupCount);
-        return Read(index);
+        return Read(index, checkLabels: true);
     }
 
-    private IEnumerable<HfImageRow> Read(int index)
+    /// <summary>As <see cref="ReadRowGroup"/>; without <paramref name="checkLabels"/> a label out of range comes
+    /// through as it is (<see cref="LabelProblem"/> says what is wrong with it), so a store can fail that row alone.</summary>
+    internal IEnumerable<HfImageRow> Read(int index, bool checkLabels)
     {
         long first = 0;
         for (int g = 0; g < index; g++) first += RowGroupRows(g);
@@ -112,15 +114,21 @@ public sealed class HfParquetReader : IDisposable
                 var image = rows.Image(i);
                 if (image.IsEmpty) throw new InvalidDataException($"'{Path}' row {row:N0} has no image bytes (its '{ImageColumn}' is null or empty).");
                 int label = rows.Label(i);
-                if (label < -1 || ClassNames.Count > 0 && label >= ClassNames.Count)
-                    throw new InvalidDataException($"'{Path}' row {row:N0}: label {label} is out of range for the {ClassNames.Count} ClassLabel names of '{LabelColumn}' (0–{ClassNames.Count - 1}, or -1 for none).");
+                if (checkLabels && LabelProblem(row, label) is { } problem) throw new InvalidDataException(problem);
                 yield return new HfImageRow(row, image, rows.Path(i), label);
             }
             done += n;
         }
     }
 
-    private long RowGroupRows(int g)
+    /// <summary>What is wrong with <paramref name="label"/> at <paramref name="row"/>, or null when it is in the ClassLabel's range (or -1).</summary>
+    internal string? LabelProblem(long row, int label) =>
+        label < -1 || ClassNames.Count > 0 && label >= ClassNames.Count
+            ? $"'{Path}' row {row:N0}: label {label} is out of range for the {ClassNames.Count} ClassLabel names of '{LabelColumn}' (0–{ClassNames.Count - 1}, or -1 for none)."
+            : null;
+
+    /// <summary>The number of rows in row group <paramref name="g"/>.</summary>
+    internal long RowGroupRows(int g)
     {
         using var meta = _file.RowGroup(g);
         return meta.MetaData.NumRows;

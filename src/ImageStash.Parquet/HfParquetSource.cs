@@ -1,3 +1,4 @@
+using ImageStash.Parquet.Internal;
 using ImageStash.Sources;
 
 namespace ImageStash.Parquet;
@@ -31,7 +32,7 @@ public sealed class HfParquetSource : IImageSource
         _spec = spec;
         _options = options ?? new SourceOptions();
         _batcher = new ImageFileBatcher(_options);
-        _files = ListFiles(spec, _options.Split);
+        _files = HfFiles.ForSplit(spec, _options.Split);
         IReadOnlyList<string>? names = null;
         foreach (string file in _files)
         {
@@ -80,33 +81,5 @@ public sealed class HfParquetSource : IImageSource
                 foreach (var row in reader.ReadRowGroup(g))
                     yield return new ImageFile(row.Bytes, row.Label, row.Path ?? $"{name}/{row.Row:D6}", $"'{file}' row {row.Row:N0}");
         }
-    }
-
-    private static List<string> ListFiles(string spec, CifarSplit split)
-    {
-        if (!Directory.Exists(spec))
-            return File.Exists(spec) ? [spec] : throw ImageStashException.BadSource(spec, "no such file or folder.");
-        var all = Directory.GetFiles(spec, "*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-        if (all.Count == 0) throw ImageStashException.BadSource(spec, "no .parquet files in this folder.");
-        if (split == CifarSplit.All) return all;
-        string wanted = split.ToString().ToLowerInvariant();
-        var named = all.Where(f => SplitOf(spec, f) is not null).ToList();
-        if (named.Count == 0) return all;
-        var picked = named.Where(f => SplitOf(spec, f) == wanted).ToList();
-        return picked.Count > 0 ? picked
-            : throw ImageStashException.BadSource(spec, $"has no '{wanted}' files (it has {string.Join(", ", named.Select(f => SplitOf(spec, f)).Distinct())}); pass --split with one of them, or all.");
-    }
-
-    /// <summary>"train" or "test" when the file's name or a folder under the root starts with it; "validation" and the like as they are.</summary>
-    private static string? SplitOf(string root, string file)
-    {
-        foreach (string part in Path.GetRelativePath(root, file).Split('/', '\\'))
-        {
-            string p = part.ToLowerInvariant();
-            foreach (string split in new[] { "train", "test", "validation", "valid", "val" })
-                if (p.StartsWith(split, StringComparison.Ordinal) && (p.Length == split.Length || !char.IsAsciiLetter(p[split.Length])))
-                    return split;
-        }
-        return null;
     }
 }

@@ -11,7 +11,7 @@ public static class BenchTable
 {
     private static readonly string[] OperationOrder =
         [StoreBenchmark.StoreSingle, StoreBenchmark.ReadSingle, StoreBenchmark.StoreMany, StoreBenchmark.ReadMany,
-         StoreBenchmark.WriteSequential, StoreBenchmark.ReadSequential, StoreBenchmark.Memcpy];
+         StoreBenchmark.WriteSequential, StoreBenchmark.CreateFiles, StoreBenchmark.ReadSequential, StoreBenchmark.Memcpy];
 
     /// <summary>The column headings of <see cref="Cells"/>.</summary>
     public static IReadOnlyList<string> Headings { get; } = ["store", "operation", "count", "time (median)", "images/s", "× limit", "on disk"];

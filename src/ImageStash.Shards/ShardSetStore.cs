@@ -158,7 +158,8 @@ public sealed partial class ShardSetStore : IStreamingStore
         }
     }
 
-    IEpochOrder IStreamingStore.Order(EpochOrderOptions options, EpochOrderState? resume) => new ShardOrder(this, options, resume);
+    IEpochOrder IStreamingStore.Order(EpochOrderOptions options, EpochOrderState? resume) =>
+        new ChunkedEpochOrder(ShardSamples, IdAt, Options.ShuffleShards, options, resume, Prefetch, Options.PrefetchShards);
 
     IEnumerable<long> IStreamingStore.StreamOrder() => _rowIds;
 

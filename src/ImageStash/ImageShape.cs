@@ -7,10 +7,19 @@ public readonly record struct ImageShape
     public const int MaxSide = 32_768;
 
     /// <summary>
-    /// The most pixels one image may have (256 Mpx): larger headers are treated as decompression bombs, and every
-    /// image's bytes then fit one buffer (at most 1 GiB).
+    /// The most pixels one image may have in any store (256 Mpx), so that every image's bytes fit one buffer (at most
+    /// 1 GiB). This is the bound stored shapes are checked against, and it never shrinks: stores written with it stay
+    /// readable. Decoding files from outside (import, the loader) has its own, lower limit,
+    /// <see cref="DefaultMaxPixels"/> by default.
     /// </summary>
     public const long MaxPixels = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// The default decode limit (PIL's <c>Image.MAX_IMAGE_PIXELS</c>: 178,956,970 pixels) of
+    /// <see cref="Sources.SourceOptions.MaxPixels"/> and <see cref="Loading.LoaderOptions.MaxPixels"/>: a header
+    /// claiming more is refused as a likely decompression bomb before anything is allocated for it.
+    /// </summary>
+    public const long DefaultMaxPixels = 178_956_970;
 
     /// <summary>Creates a shape.</summary>
     /// <param name="height">Rows, 1 to <see cref="MaxSide"/>.</param>

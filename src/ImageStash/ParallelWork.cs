@@ -20,20 +20,24 @@ public static class ParallelWork
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        int failedAt = int.MaxValue;
+        int next = -1, failedAt = int.MaxValue;
         Exception? failure = null;
         var gate = new object();
         // One worker per core, not one per pool thread: a body that waits on I/O (a shard download) needs free pool
-        // threads for that I/O to finish, and an unbounded loop would take every thread the pool adds.
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, loop) =>
+        // threads for that I/O to finish, and an unbounded loop would take every thread the pool adds. The workers
+        // take items in order from one counter, so when an item fails every lower one has been taken and runs to its
+        // end: the lowest failure is found, and no item above it starts afterwards.
+        int workers = Math.Min(Environment.ProcessorCount, count);
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
         {
-            if (i > Volatile.Read(ref failedAt)) return;
-            try { body(i); }
-            catch (Exception e)
+            for (int i; (i = Interlocked.Increment(ref next)) < count && i < Volatile.Read(ref failedAt);)
             {
-                lock (gate)
-                    if (i < failedAt) (failedAt, failure) = (i, e);
-                loop.Break(); // lower items still run, so the lowest failure is found
+                try { body(i); }
+                catch (Exception e)
+                {
+                    lock (gate)
+                        if (i < failedAt) (failedAt, failure) = (i, e);
+                }
             }
         });
         if (failure is not null) ExceptionDispatchInfo.Throw(failure);

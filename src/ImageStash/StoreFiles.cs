@@ -28,7 +28,7 @@ public static class StoreFiles
     /// <summary>Writes a whole file in place (for files nobody can see yet).</summary>
     /// <remarks>
     /// On Linux this is open(O_CREAT|O_TRUNC) + write + close through libc: .NET's own open adds an ftruncate and
-    /// flock calls that made one small file cost 200–1,300 µs on the project machine instead of ~65 µs.
+    /// flock calls that cost more than the small file's write itself (benchmarks/results/2026-12-03-house/from-comments.md).
     /// </remarks>
     /// <param name="path">The file (created or truncated).</param>
     /// <param name="bytes">Its whole contents.</param>

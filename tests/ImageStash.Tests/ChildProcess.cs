@@ -19,6 +19,10 @@ public static class ChildProcess
     public static (int Exit, string Out, string Err) Cli(IDictionary<string, string>? env, params string[] args) =>
         Run("dotnet", [CliDll, .. args], env);
 
+    /// <summary>Runs this test assembly as a child process (<see cref="ImageStash.Tests.TestChild"/>).</summary>
+    public static (int Exit, string Out, string Err) TestChild(params string[] args) =>
+        Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImageStash.Tests.dll"), .. args]);
+
     public static Process StartCli(params string[] args)
     {
         var psi = Info("dotnet", [CliDll, .. args], null);

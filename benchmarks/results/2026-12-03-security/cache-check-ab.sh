@@ -16,8 +16,8 @@ new import synthetic:50000:32x32 "$w/c.lmdb" >/dev/null 2>&1
 new shard "$w/c.lmdb" s3://cacheab/c >/dev/null 2>&1
 export IMAGESTASH_CACHE=$w/cache
 new loader-bench s3://cacheab/c --epochs 1 >/dev/null 2>&1 # fills the cache: every later run is warm
-for r in 1 2 3; do
+for r in $(seq "${ROUNDS:-3}"); do
   for v in old new; do
-    echo "== $v round $r"; $v loader-bench s3://cacheab/c --epochs 4 | grep -E "^median"
+    echo "== $v round $r"; $v loader-bench s3://cacheab/c --epochs "${EPOCHS:-4}" | grep -E "^(epoch|median)"
   done
 done

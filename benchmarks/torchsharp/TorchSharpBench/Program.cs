@@ -1,12 +1,15 @@
 // Side by side, one process per measurement (benchmarks/torchsharp/run.sh runs them alternately):
 //   sample DIR --train N --test N                         CIFAR-shaped LMDB stores DIR/train.lmdb, DIR/test.lmdb
-//   tensors ours|peer SOURCE --size N [--batch N] [--epochs N] [--workers N]
+//   tensors ours|copy|loader|peer SOURCE [--size N] [--batch N] [--epochs N] [--workers N]
 //                                                         batches as float32 N×3×S×S tensors, nothing else
 //   train ours|peer SOURCE [--test SOURCE] --size N [--batch N] [--epochs N] [--workers N]
 //                                                         the example's CNN trained on them
-// SOURCE is a store for "ours" (TensorLoader) and an image folder ROOT/class/file for "peer" (TorchSharp's own
-// DataLoader over a SkiaSharp Dataset, its worker threads = --workers). Every epoch prints one line.
+// SOURCE is a store for "ours" (TensorLoader: tensors viewing the loader's pinned pooled buffers), "copy" (the other
+// design the issue names: the same ImageLoader, and two tensors made once and filled by one copy per batch) and
+// "loader" (the ImageLoader's batches, no tensor at all: the ceiling); an image folder ROOT/class/file for "peer"
+// (TorchSharp's own DataLoader over a SkiaSharp Dataset, its worker threads = --workers). Every epoch prints one line.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ImageStash;
 using ImageStash.Loading;
 using ImageStash.Tools;
@@ -31,7 +34,7 @@ if (command == "sample")
 }
 if (command is not ("tensors" or "train") || a.Count < 2)
 {
-    Console.Error.WriteLine("usage: TorchSharpBench sample DIR --train N --test N | tensors ours|peer SOURCE --size N | train ours|peer SOURCE [--test SOURCE] --size N");
+    Console.Error.WriteLine("usage: TorchSharpBench sample DIR --train N --test N | tensors ours|copy|loader|peer SOURCE [--size N] | train ours|copy|peer SOURCE [--test SOURCE] [--size N]");
     return 2;
 }
 string which = a.Dequeue(), source = a.Dequeue();
@@ -63,20 +66,19 @@ for (int epoch = 1; epoch <= epochs; epoch++)
         bool more = batches.MoveNext();
         waiting.Stop();
         if (!more) break;
-        var (images, labels) = batches.Current;
+        var (images, labels, n) = batches.Current;
         using var scope = NewDisposeScope();
-        long n = labels.shape[0];
         if (command == "train")
         {
             optimizer.zero_grad();
-            var output = model.forward(images);
-            var batchLoss = nn.functional.cross_entropy(output, labels);
+            var output = model.forward(images!);
+            var batchLoss = nn.functional.cross_entropy(output, labels!);
             batchLoss.backward();
             optimizer.step();
             loss += batchLoss.item<float>() * n;
-            right += output.argmax(1).eq(labels).sum().item<long>();
+            right += output.argmax(1).eq(labels!).sum().item<long>();
         }
-        else
+        else if (images is not null)
             loss += images[0, 0, 0, 0].item<float>(); // touch the batch, as a step would
         seen += n;
     }
@@ -88,35 +90,58 @@ for (int epoch = 1; epoch <= epochs; epoch++)
 }
 return 0;
 
-// Each returns the batches of one epoch per call, as (images, labels) pairs.
-Func<IEnumerable<(Tensor, Tensor)>> Loader(string path, bool train)
+// Each returns the batches of one epoch per call, as (images, labels, count); "loader" has no tensors (nulls).
+Func<IEnumerable<(Tensor?, Tensor?, long)>> Loader(string path, bool train)
 {
-    if (which == "ours")
+    if (which is "ours" or "copy" or "loader")
     {
         var store = stores.OpenRead(path);
-        var loader = new TensorLoader(store, new LoaderOptions
+        var loaderOptions = new LoaderOptions
         {
             BatchSize = train ? batch : 256, Seed = 1, Shuffle = train, Workers = workers, Size = size, Output = LoaderOutput.FloatsChw,
             Mean = mean, Std = std, RandomHorizontalFlip = train, RandomCropPadding = train && size is null ? 4 : 0, MinScale = 0.35,
             Crop = train ? LoaderCrop.Random : LoaderCrop.Center,
-        });
-        return () => loader.NextEpoch().Select(t => (t.Images, t.Labels));
+        };
+        if (which == "ours")
+        {
+            var loader = new TensorLoader(store, loaderOptions);
+            return () => loader.NextEpoch().Select(t => ((Tensor?)t.Images, (Tensor?)t.Labels, (long)t.Count));
+        }
+        var plain = new ImageLoader(store, loaderOptions);
+        if (which == "loader") return () => plain.NextEpoch().Select(b => ((Tensor?)null, (Tensor?)null, (long)b.Count));
+        var shape = plain.Shape;
+        var images = empty([loaderOptions.BatchSize, shape.Channels, shape.Height, shape.Width], ScalarType.Float32);
+        var labels = empty([loaderOptions.BatchSize], ScalarType.Int64);
+        int capacity = loaderOptions.BatchSize;
+        return () => plain.NextEpoch().Select(b => CopyInto(b, images, labels, capacity));
     }
     var dataset = new PeerDataset(path, size ?? throw new ArgumentException("the peer reads image folders: give --size"), train, mean, std);
     var dataLoader = utils.data.DataLoader(dataset, train ? batch : 256, shuffle: train, seed: 1, num_worker: workers);
-    return () => dataLoader.Select(d => (d["image"], d["label"]));
+    return () => dataLoader.Select(d => ((Tensor?)d["image"], (Tensor?)d["label"], d["label"].shape[0]));
 }
 
-double Evaluate(Func<IEnumerable<(Tensor, Tensor)>> batches)
+// The "reused tensors filled by one copy" design: the batch's floats into a tensor made once (Tensor.bytes is a span
+// over its native storage), the int32 labels widened into another; a short last batch is a narrowed view of both.
+static (Tensor?, Tensor?, long) CopyInto(LoaderBatch batch, Tensor images, Tensor labels, int capacity)
+{
+    int n = batch.Count;
+    MemoryMarshal.AsBytes(batch.Floats).CopyTo(images.bytes);
+    var wide = MemoryMarshal.Cast<byte, long>(labels.bytes);
+    var narrow = batch.Labels;
+    for (int i = 0; i < n; i++) wide[i] = narrow[i];
+    return n == capacity ? (images, labels, n) : (images.narrow(0, 0, n), labels.narrow(0, 0, n), n);
+}
+
+double Evaluate(Func<IEnumerable<(Tensor?, Tensor?, long)>> batches)
 {
     model.eval();
     long right = 0, seen = 0;
     using var _ = no_grad();
-    foreach (var (images, labels) in batches())
+    foreach (var (images, labels, n) in batches())
     {
         using var scope = NewDisposeScope();
-        right += model.forward(images).argmax(1).eq(labels).sum().item<long>();
-        seen += labels.shape[0];
+        right += model.forward(images!).argmax(1).eq(labels!).sum().item<long>();
+        seen += n;
     }
     return (double)right / seen;
 }

@@ -1,5 +1,19 @@
 """What the three store readers share: ids in order, lazy opening (so a reader can be pickled into DataLoader
 worker processes and opens its files in each), iteration."""
+import os
+import weakref
+
+_READERS = weakref.WeakSet()
+
+
+def _forget_handles():
+    # LMDB and HDF5 handles don't survive fork (a DataLoader worker): the child opens its own on first use. Dropped
+    # here, at fork, rather than checked with getpid on every read: the check cost ~8 % of an LMDB item.
+    for reader in list(_READERS):
+        reader._handle = None
+
+
+os.register_at_fork(after_in_child=_forget_handles)
 
 
 class StoreReader:
@@ -11,7 +25,7 @@ class StoreReader:
     def __init__(self, path):
         self.path = str(path)
         self._handle = None
-        self._pid = None
+        _READERS.add(self)
 
     def __len__(self):
         return len(self.ids)
@@ -21,11 +35,8 @@ class StoreReader:
             yield self.record(index)
 
     def _opened(self):
-        import os
-
-        if self._handle is None or self._pid != os.getpid():
-            # A handle inherited through fork (a DataLoader worker) is not used: LMDB and HDF5 handles don't survive it.
-            self._handle, self._pid = self._open(), os.getpid()
+        if self._handle is None:
+            self._handle = self._open()
         return self._handle
 
     def _open(self):
@@ -41,8 +52,12 @@ class StoreReader:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_handle"], state["_pid"] = None, None
+        state["_handle"] = None
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        _READERS.add(self)
 
     def __enter__(self):
         return self

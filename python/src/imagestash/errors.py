@@ -25,3 +25,16 @@ class NewerFormat(FormatError):
 
 class MissingDependency(ImportError):
     """An optional module is needed for this store kind and is not installed."""
+
+
+class CacheRefused(PermissionError):
+    """The shard cache folder is not this user's own: another user could swap or read its shards."""
+
+    def __init__(self, path, why):
+        self.path = str(path)
+        super().__init__(f"the shard cache folder '{self.path}' {why}; use a cache folder of your own (IMAGESTASH_CACHE, "
+                         f"or ShardDataset(cache_dir=...))")
+
+
+class S3Error(OSError):
+    """Object storage answered with something retrying cannot fix (no such bucket, access denied, no server)."""

@@ -50,7 +50,7 @@ class EpochPlan:
         self.window_start = [0]
         for w in range(0, n, self.window):
             self.window_start.append(self.window_start[-1] + sum(self.shard_samples[s] for s in self.shards[w:w + self.window]))
-        self._cached = None
+        self._cached, self._where = None, None
 
     def __len__(self):
         return self.window_start[-1]
@@ -71,6 +71,14 @@ class EpochPlan:
             shuffle(order, stream_seed(self.seed, self.epoch, w + 1))
         self._cached = (w, order)
         return order
+
+    def _samples(self, w):
+        """(shard, index) of window w's samples in window order, kept for the last window asked (walk asks per range)."""
+        if self._where is not None and self._where[0] == w:
+            return self._where[1]
+        where = [(shard, i) for shard in self.window_shards(w) for i in range(self.shard_samples[shard])]
+        self._where = (w, where)
+        return where
 
     def locate(self, position):
         """(shard, index within the shard) of the sample at `position`."""
@@ -93,10 +101,7 @@ class EpochPlan:
             while p < end:
                 w = self.window_of(p)
                 base, stop = self.window_start[w], min(end, self.window_start[w + 1])
-                order = self.permutation(w)
-                where = []
-                for shard in self.window_shards(w):
-                    where.extend((shard, i) for i in range(self.shard_samples[shard]))
+                order, where = self.permutation(w), self._samples(w)
                 for q in range(p, stop):
                     yield where[order[q - base]]
                 p = stop

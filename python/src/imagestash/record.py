@@ -37,23 +37,31 @@ def decode(record):
     height, width, channels = record.shape
     if record.encoding == RAW:
         return np.frombuffer(record.payload, dtype=np.uint8).reshape(height, width, channels)
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(record.payload)) as image:
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("I", "I;16", "I;16B"):
-            # 16-bit grey: PIL's convert("L") clips at 255; keep the high byte, as ImageStash (and Skia) do.
-            image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
-        mode = MODES[channels]
-        if image.mode != mode:
-            image = image.convert(mode)
-        array = np.asarray(image, dtype=np.uint8)
-    return array.reshape(height, width, channels)
+    return np.asarray(_open(record), dtype=np.uint8).reshape(height, width, channels)
 
 
 def to_pil(record):
     """The record as a PIL image, upright, in the mode of its channels (L, RGB or RGBA)."""
     from PIL import Image
 
+    if record.encoding != RAW:
+        return _open(record)  # decoded once, straight into the image a transform takes
     pixels = decode(record)
     return Image.fromarray(pixels[:, :, 0] if record.shape[2] == 1 else pixels, MODES[record.shape[2]])
+
+
+def _open(record):
+    """An encoded record decoded by PIL, upright, in the mode of its channels, loaded."""
+    from PIL import Image, ImageOps
+
+    image = Image.open(io.BytesIO(record.payload))
+    if image.getexif().get(0x0112, 1) != 1:  # EXIF orientation (exif_transpose copies even an upright image)
+        image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "I;16", "I;16B"):
+        # 16-bit grey: PIL's convert("L") clips at 255; keep the high byte, as ImageStash (and Skia) do.
+        image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
+    mode = MODES[record.shape[2]]
+    if image.mode != mode:
+        image = image.convert(mode)
+    image.load()
+    return image

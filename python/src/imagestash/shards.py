@@ -14,6 +14,7 @@ from .record import ENCODINGS, Record
 FORMAT = "imagestash-shards"
 VERSION = 2  # 2: a sample's .json may carry "fields"
 BLOCK = 512
+_JSON = json.JSONDecoder().decode  # of a str: json.loads of bytes sniffs the encoding first, per sample
 
 
 class LocalLocation:
@@ -31,9 +32,13 @@ class LocalLocation:
             return None
 
     def open_shard(self, entry):
-        """(file object, path) of a shard, to be closed by the caller."""
+        """(file object, path, checked) of a shard, to be closed by the caller; `checked`: its size and CRC-32 are
+        known to match the index (not for a shard read in place: Shard checks it)."""
         path = os.path.join(self.folder, entry["name"])
-        return open(path, "rb"), path
+        try:
+            return open(path, "rb"), path, False
+        except FileNotFoundError:
+            raise FormatError(path, "is missing: the set is incomplete; write it again with 'imagestash shard'") from None
 
 
 def location(path, **s3_options):
@@ -88,9 +93,9 @@ class ShardSet:
     def open(self, k):
         """Shard k opened and scanned: a Shard (close it when done)."""
         entry = self.shards[k]
-        f, path = self.location.open_shard(entry)
+        f, path, checked = self.location.open_shard(entry)
         try:
-            return Shard(f, path, entry)
+            return Shard(f, path, entry, checked)
         except BaseException:
             f.close()
             raise
@@ -103,9 +108,10 @@ class ShardSet:
 
 
 class Shard:
-    """One shard file, mapped, its size and CRC-32 checked against the index, and its samples' members found."""
+    """One shard file, mapped, its size and CRC-32 checked against the index (unless `checked` says the cache did),
+    and its samples' members found."""
 
-    def __init__(self, file, path, entry):
+    def __init__(self, file, path, entry, checked=False):
         self.file, self.path, self.name = file, path, entry["name"]
         size = os.fstat(file.fileno()).st_size
         if size != int(entry["bytes"]):
@@ -113,7 +119,7 @@ class Shard:
                                       f"write the set again")
         self.map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         view = memoryview(self.map)
-        crc = zlib.crc32(view)
+        crc = int(entry["crc32"], 16) if checked else zlib.crc32(view)
         if crc != int(entry["crc32"], 16):
             raise DamagedRecord(path, f"CRC-32 is {crc:08x}, index.json says {entry['crc32']}: the shard is damaged; write the set again")
         self.view = view
@@ -131,7 +137,7 @@ class Shard:
     def payload(self, i):
         """(meta dict, payload memoryview) of sample i, its CRC checked."""
         json_start, json_end, start, end = self.samples[i]
-        meta = json.loads(self.map[json_start:json_end])
+        meta = _JSON(self.map[json_start:json_end].decode())
         payload = self.view[start:end]
         if zlib.crc32(payload) != int(meta["crc32"], 16):
             raise DamagedRecord(self.path, f"payload CRC-32 is {zlib.crc32(payload):08x}, its .json says {meta['crc32']}", f"sample {meta['id']}")
@@ -147,7 +153,10 @@ class Shard:
     def close(self):
         self.view.release()
         if isinstance(self.map, mmap.mmap):
-            self.map.close()
+            try:
+                self.map.close()
+            except BufferError:
+                pass  # a payload handed out (decode=False) still views it: the map goes when the last view does
         self.file.close()
 
     def __enter__(self):
@@ -181,28 +190,31 @@ def _scan(view, path):
             for line in bytes(data[start:start + length]).decode("utf-8").splitlines():
                 _, _, field = line.partition(" ")
                 if field.startswith("path="):
-                    long_name = field[5:]
+                    long_name = field[5:].encode("utf-8")
             continue
         if kind == b"L":
-            long_name = bytes(data[start:start + length]).split(b"\0", 1)[0].decode("utf-8")
+            long_name = bytes(data[start:start + length]).split(b"\0", 1)[0]
             continue
         if kind not in (b"0", b"\0"):
             continue
+        # Names stay bytes here: this loop runs three times per sample, and a decode each time shows in the raw rate.
         if long_name is not None:
             name, long_name = long_name, None
         else:
-            name = header[:100].split(b"\0", 1)[0].decode("utf-8")
+            end = header.find(b"\0", 0, 100)
+            name = header[:end if end >= 0 else 100]
             if header[257:262] == b"ustar" and header[345] != 0:
-                name = header[345:500].split(b"\0", 1)[0].decode("utf-8") + "/" + name
-        base = name.rsplit("/", 1)[-1]
-        member_key, _, extension = base.partition(".")
+                name = header[345:500].split(b"\0", 1)[0] + b"/" + name
+        base = name[name.rfind(b"/") + 1:]
+        dot = base.find(b".")
+        member_key, extension = (base, b"") if dot < 0 else (base[:dot], base[dot + 1:])
         if member_key != key:
             if key is not None:
                 samples.append(_sample(path, key, json_span, payload_span))
             key, json_span, payload_span = member_key, None, None
-        if extension == "json":
+        if extension == b"json":
             json_span = (start, start + length)
-        elif extension != "cls":
+        elif extension != b"cls":
             payload_span = (start, start + length)
     if key is not None:
         samples.append(_sample(path, key, json_span, payload_span))
@@ -210,6 +222,8 @@ def _scan(view, path):
 
 
 def _sample(path, key, json_span, payload_span):
+    if json_span is None or payload_span is None:
+        key = key.decode("utf-8", "replace")
     if json_span is None:
         raise FormatError(path, "has no .json member: a shard sample needs its metadata", f"sample {key}")
     if payload_span is None:

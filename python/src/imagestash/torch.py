@@ -67,7 +67,11 @@ class StoreDataset(_Items, Dataset):
 
     def _lmdb_item(self, index):
         """The common case kept short: one get, the CRC over a view of the map, raw pixels without a copy."""
-        image_id, value = self.store.value(index)
+        store = self.store
+        image_id = store.ids[index]
+        value = (store._handle or store._opened())[1].get(_LMDB_KEY.pack(image_id))
+        if value is None:
+            return self._item(store.record(index))  # raises the error naming the store and id
         version, encoding, channels, height, width, label, crc, name_len, _ = _LMDB_HEADER.unpack_from(value, 0)
         if encoding != RAW or version != 2 or self.with_fields:
             return self._item(self.store.record(index))
@@ -138,7 +142,9 @@ class ShardDataset(_Items, IterableDataset):
     def positions(self, worker=0, workers=1):
         """The plan positions worker `worker` of `workers` reads this epoch, as ranges in order."""
         ranges, out = self.rank_ranges(), []
-        b, length = self.batch_size, _plan.total(self.rank_ranges())
+        if workers == 1:
+            return ranges
+        b, length = self.batch_size, _plan.total(ranges)
         for first in range(worker * b, length, workers * b):
             out.extend(_plan.cut(ranges, first, min(length, first + b)))
         return out

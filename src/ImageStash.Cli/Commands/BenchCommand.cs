@@ -104,15 +104,7 @@ internal sealed class BenchCommand(AppConsole console) : Command<BenchCommand.Se
         var (encode, quality) = ImportCommand.ParseEncode(settings.Encode);
         var sourceOptions = new SourceOptions { Resize = settings.Resize is null ? null : ImageShape.ParseSize(settings.Resize), Limit = largest, Encode = encode, JpegQuality = quality };
         using var source = ImageSources.Open(spec, sourceOptions);
-        if (source is ImageFolderSource && source.Count is { } photos)
-        {
-            // Photos: no cycling past the folder (100,000 photos would not fit in memory), and the folder's own disk use
-            // is the reference the stores' is compared with.
-            if (settings.Counts is null) options.Counts = [.. options.Counts.Where(c => c < photos).Append((int)photos).Distinct()];
-            options.DiskReference = spec;
-            using var whole = ImageSources.Open(spec); // the folder's own count: the source above may be limited
-            options.DiskReferenceImages = whole.Count ?? photos;
-        }
+        options.ApplyPhotoFolderRules(source, spec, countsChosen: settings.Counts is not null);
 
         var peerRows = settings.Peer is null ? null : BenchReport.ReadRows(settings.Peer); // a bad file fails before the run
         var results = RunWithProgress(source, options, cancellationToken);

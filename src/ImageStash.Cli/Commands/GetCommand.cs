@@ -34,9 +34,9 @@ internal sealed class GetCommand(AppConsole console) : Command<GetCommand.Settin
             : wanted == ".png" ? StoreExporter.EncodePng(store, settings.Id, out header)
             : throw new ImageStashException($"image {settings.Id} of '{store.Path}' is {(header.IsRaw ? "raw pixels" : $"a {header.Encoding} file")}: it can be written as {own}{(own == ".png" ? "" : " (its own bytes) or .png")}, not as '{output}'.", ImageStashError.DoesNotFit);
         File.WriteAllBytes(output, file);
-        string className = header.Label >= 0 && header.Label < store.ClassNames.Count ? $" ({store.ClassNames[header.Label]})" : "";
+        string className = header.Label >= 0 && header.Label < store.ClassNames.Count ? $" ({Printable.Name(store.ClassNames[header.Label])})" : "";
         string kind = header.IsRaw ? "raw" : header.Encoding.ToString().ToUpperInvariant();
-        console.WriteLine($"wrote '{output}': id {header.Id}, {header.Shape} {kind}, {file.Length:N0} bytes, label {header.Label}{className}{(header.Name is null ? "" : $", from {header.Name}")}");
+        console.WriteLine($"wrote '{output}': id {header.Id}, {header.Shape} {kind}, {file.Length:N0} bytes, label {header.Label}{className}{(header.Name is null ? "" : $", from {Printable.Name(header.Name)}")}");
         if (store.TryGetHeader(settings.Id, out var full) && full.Fields is { } fields) console.WriteLine($"fields: {fields.Json}");
         return ImageStashApp.Ok;
     }

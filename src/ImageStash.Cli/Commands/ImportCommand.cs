@@ -46,6 +46,11 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
         [Description("Shrink images whose longer side is over N pixels, keeping the aspect ratio (re-encoded: JPEG stays JPEG, others become PNG, unless --encode says otherwise).")]
         public int? MaxSide { get; init; }
 
+        [CommandOption("--max-pixels <N>")]
+        [Description("Refuse image files of more than N pixels as likely decompression bombs (PIL's limit by default).")]
+        [DefaultValue(ImageShape.DefaultMaxPixels)]
+        public long MaxPixels { get; init; } = ImageShape.DefaultMaxPixels;
+
         [CommandOption("--batch <N>")]
         [Description("Images per commit.")]
         [DefaultValue(1024)]
@@ -87,6 +92,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
             if (Batch < 1) return ValidationResult.Error($"--batch must be at least 1; got {Batch}.");
             if (Limit is < 0) return ValidationResult.Error($"--limit must be 0 or more; got {Limit}.");
             if (MaxSide is < 1 or > ImageShape.MaxSide) return ValidationResult.Error($"--max-side must be 1 to {ImageShape.MaxSide}; got {MaxSide}.");
+            if (MaxPixels is < 1 or > ImageShape.MaxPixels) return ValidationResult.Error($"--max-pixels must be 1 to {ImageShape.MaxPixels}; got {MaxPixels}.");
             try
             {
                 if (Resize is not null) ImageShape.ParseSize(Resize);
@@ -131,6 +137,7 @@ internal sealed class ImportCommand(AppConsole console) : Command<ImportCommand.
             Split = settings.Split,
             StrictLabels = !settings.LenientLabels,
             Seed = settings.Seed,
+            MaxPixels = settings.MaxPixels,
         };
         using var source = ImageSources.Open(settings.Source, sourceOptions);
         var storeOptions = new StoreOptions { Format = settings.Format, SyncWrites = settings.Sync };

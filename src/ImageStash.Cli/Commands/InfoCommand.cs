@@ -28,7 +28,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
         console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
         console.WriteLine($"fields:   {fields}");
-        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
+        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
     }
@@ -46,7 +46,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"shards:   {index.Shards.Count:N0}, {Bytes(index.Bytes)} ({Bytes(index.Shards.Count == 0 ? 0 : index.Bytes / index.Shards.Count)} each on average)");
         if (store.CacheFolder is { } cache) console.WriteLine($"cache:    {cache}");
         console.WriteLine($"fields:   {(index.Version >= 2 ? "some samples have fields (in each sample's JSON; `get` shows them)" : "(none)")}");
-        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames))}");
+        console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
     }
@@ -56,7 +56,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine("labels:");
         foreach (var (label, n) in labels)
         {
-            string name = label >= 0 && label < store.ClassNames.Count ? store.ClassNames[label] : "";
+            string name = label >= 0 && label < store.ClassNames.Count ? Printable.Name(store.ClassNames[label]) : "";
             console.WriteLine($"  {label,4} {name,-14} {n,10:N0}");
         }
     }

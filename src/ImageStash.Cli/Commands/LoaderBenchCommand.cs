@@ -67,6 +67,11 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         [Description("With --size: decode whole images, not just each crop's rows and columns (the pipeline before region decode, for comparison).")]
         public bool WholeDecode { get; init; }
 
+        [CommandOption("--max-pixels <N>")]
+        [Description("With --size: refuse encoded images of more than N pixels as likely decompression bombs (PIL's limit by default).")]
+        [DefaultValue(ImageShape.DefaultMaxPixels)]
+        public long MaxPixels { get; init; } = ImageShape.DefaultMaxPixels;
+
         [CommandOption("--skip-damaged")]
         [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
         public bool SkipDamaged { get; init; }
@@ -78,13 +83,8 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             : Prefetch < 0 ? ValidationResult.Error($"--prefetch must be 0 or more; got {Prefetch}.")
             : Size is < 1 or > 4096 ? ValidationResult.Error($"--size must be 1 to 4096; got {Size}.")
             : Crop is not ("random" or "center") ? ValidationResult.Error($"--crop takes random or center; got '{Crop}'.")
+            : MaxPixels is < 1 or > ImageShape.MaxPixels ? ValidationResult.Error($"--max-pixels must be 1 to {ImageShape.MaxPixels}; got {MaxPixels}.")
             : ValidationResult.Success();
-    }
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -108,6 +108,7 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             Prefetch = settings.Prefetch,
             SkipDamaged = settings.SkipDamaged,
             DecodeRegions = !settings.WholeDecode,
+            MaxPixels = settings.MaxPixels,
         };
         if (settings.Workers is { } workers) options.Workers = workers;
         using var loader = new ImageLoader(store, options);
@@ -122,55 +123,43 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
                 : $"JPEG: whole images decoded; region decode is unavailable: {ImageCodecs.RegionDecodeMissing}");
         double setupSeconds = started.Elapsed.TotalSeconds;
 
-        // A set in object storage: before each epoch, the same objects fetched with plain parallel GETs (the limit).
-        var gets = new List<double>();
-        Action<int>? beforeEpoch = remote is null ? null : _ =>
-        {
-            if (remote.MeasureRawGets(cancellationToken) is var (bytes, seconds)) gets.Add(bytes / seconds);
-            if (settings.Cold) remote.EmptyCache();
-        };
-        int threads = Math.Max(1, options.Workers);
-        // The photo pipeline is compared with its limit, measured in turns with it: limit, epoch, limit, epoch, …
-        var (rates, limits, firsts, cropLimits) = settings.Size is null || settings.NoLimit
-            ? EpochsOnly(LoaderBenchmark.Epochs(loader, settings.Epochs, cancellationToken, beforeEpoch))
-            : LoaderBenchmark.Interleaved(loader, store, threads, settings.Epochs, cancellationToken, beforeEpoch, options);
-        double bytesPerImage = loader.Shape.ByteCount * (settings.Float ? 4.0 : 1.0);
         // What the loader takes in: a shard set's stored bytes per image (tar headers included), as the network carries them.
         double? storedPerImage = store is ShardSetStore shards ? (double)shards.Index.Bytes / shards.Count : null;
-        for (int epoch = 0; epoch < rates.Count; epoch++)
-            console.WriteLine($"epoch {epoch}{(epoch == 0 && rates.Count > 1 ? " (warm-up, not in the medians)" : "")}: {rates[epoch]:N0} images/s, " +
-                              (storedPerImage is { } stored ? $"{rates[epoch] * stored / 1e6:N1} MB/s in, " : "") + $"{rates[epoch] * bytesPerImage / 1e6:N0} MB/s out" +
-                              $"; first batch after {firsts[epoch]:F2} s" +
-                              (epoch < limits.Count ? $"; limit just before: {limits[epoch]:N0} images/s ({rates[epoch] / limits[epoch]:F2}×)" : "") +
-                              (epoch < cropLimits.Count ? $"; crop-decode limit: {cropLimits[epoch]:N0} images/s ({rates[epoch] / cropLimits[epoch]:F2}×)" : "") +
-                              (epoch < gets.Count ? $"; plain GETs just before: {gets[epoch] / 1e6:N1} MB/s" + (storedPerImage is { } s ? $" ({rates[epoch] * s / gets[epoch]:F2}×)" : "") : ""));
-        console.WriteLine($"first batch {setupSeconds + firsts[0]:F2} s after start (opening the store {opened:F2} s)");
-        // The first epoch pays for compiling the code and mapping the store: the medians are of the others.
-        int skip = rates.Count > 1 ? 1 : 0;
-        var timed = rates.Skip(skip).ToList();
-        double median = Median(timed);
-        console.WriteLine($"median {median:N0} images/s over {timed.Count} epoch(s){(loader.Skipped.Count > 0 ? $"; {loader.Skipped.Count} damaged image(s) skipped: {string.Join(", ", loader.Skipped.Take(10))}" : "")}");
-        if (limits.Count > 0)
+        int threads = Math.Max(1, options.Workers);
+        // A set in object storage: before each epoch, the same objects fetched with plain parallel GETs (the limit).
+        // The photo pipeline is compared with its decode limits, measured in turns with it: limit, epoch, limit, epoch, …
+        var result = LoaderBenchmark.Run(loader, store, new LoaderBenchOptions
         {
-            var ratios = rates.Zip(limits, (r, l) => r / l).Skip(skip).ToList();
-            console.WriteLine($"limit: the codec decoding the same images whole, from memory, on {threads} thread(s): median {Median(limits.Skip(skip).ToList()):N0} images/s; " +
-                              $"the loader runs at a median {Median(ratios):F2}× the limit measured just before each epoch (range {ratios.Min():F2}–{ratios.Max():F2}×)");
+            Epochs = settings.Epochs,
+            Threads = threads,
+            DecodeLimits = settings.Size is null || settings.NoLimit ? null : options,
+            MeasureRawInput = remote is null ? null : remote.MeasureRawGets,
+            StoredBytesPerImage = storedPerImage,
+            BeforeEpoch = settings.Cold ? _ => remote!.EmptyCache() : null,
+        }, cancellationToken);
+        double bytesPerImage = loader.Shape.ByteCount * (settings.Float ? 4.0 : 1.0);
+        var epochs = result.Epochs;
+        for (int epoch = 0; epoch < epochs.Count; epoch++)
+        {
+            var e = epochs[epoch];
+            console.WriteLine($"epoch {epoch}{(epoch < result.WarmupEpochs ? " (warm-up, not in the medians)" : "")}: {e.ImagesPerSecond:N0} images/s, " +
+                              (storedPerImage is { } stored ? $"{e.ImagesPerSecond * stored / 1e6:N1} MB/s in, " : "") + $"{e.ImagesPerSecond * bytesPerImage / 1e6:N0} MB/s out" +
+                              $"; first batch after {e.FirstBatchSeconds:F2} s" +
+                              (e.DecodeLimit is { } limit ? $"; limit just before: {limit:N0} images/s ({e.ImagesPerSecond / limit:F2}×)" : "") +
+                              (e.CropDecodeLimit is { } crop ? $"; crop-decode limit: {crop:N0} images/s ({e.ImagesPerSecond / crop:F2}×)" : "") +
+                              (e.RawInputBytesPerSecond is { } gets ? $"; plain GETs just before: {gets / 1e6:N1} MB/s" + (storedPerImage is { } s ? $" ({e.ImagesPerSecond * s / gets:F2}×)" : "") : ""));
         }
-        if (cropLimits.Count > 0)
-        {
-            var ratios = rates.Zip(cropLimits, (r, l) => r / l).Skip(skip).ToList();
+        console.WriteLine($"first batch {setupSeconds + epochs[0].FirstBatchSeconds:F2} s after start (opening the store {opened:F2} s)");
+        console.WriteLine($"median {result.MedianImagesPerSecond:N0} images/s over {result.TimedEpochs.Count} epoch(s){(loader.Skipped.Count > 0 ? $"; {loader.Skipped.Count} damaged image(s) skipped: {string.Join(", ", loader.Skipped.Take(10))}" : "")}");
+        if (result.DecodeLimit is { } whole)
+            console.WriteLine($"limit: the codec decoding the same images whole, from memory, on {threads} thread(s): median {whole.MedianRate:N0} images/s; " +
+                              $"the loader runs at a median {whole.MedianRatio:F2}× the limit measured just before each epoch (range {whole.MinRatio:F2}–{whole.MaxRatio:F2}×)");
+        if (result.CropDecodeLimit is { } crops)
             console.WriteLine($"crop-decode limit: the same images' crops decoded as the pipeline decodes them ({(options.DecodeRegions && random ? "DCT-scaled, only the crop's rows and columns where the codec can" : "DCT-scaled, whole")}), from memory, on {threads} thread(s): " +
-                              $"median {Median(cropLimits.Skip(skip).ToList()):N0} images/s; the loader runs at a median {Median(ratios):F2}× it (range {ratios.Min():F2}–{ratios.Max():F2}×)");
-        }
-        if (gets.Count > 0 && storedPerImage is { } perImage)
-        {
-            var ratios = rates.Zip(gets, (r, g) => r * perImage / g).Skip(skip).ToList();
-            console.WriteLine($"limit: plain GETs of the same shards, {remote!.Options.S3.ParallelRequests} at a time: median {Median(gets.Skip(skip).ToList()) / 1e6:N1} MB/s; " +
-                              $"the loader takes its bytes in at a median {Median(ratios):F2}× that (range {ratios.Min():F2}–{ratios.Max():F2}×)");
-        }
+                              $"median {crops.MedianRate:N0} images/s; the loader runs at a median {crops.MedianRatio:F2}× it (range {crops.MinRatio:F2}–{crops.MaxRatio:F2}×)");
+        if (result.RawInputLimit is { } raw)
+            console.WriteLine($"limit: plain GETs of the same shards, {remote!.Options.S3.ParallelRequests} at a time: median {raw.MedianRate / 1e6:N1} MB/s; " +
+                              $"the loader takes its bytes in at a median {raw.MedianRatio:F2}× that (range {raw.MinRatio:F2}–{raw.MaxRatio:F2}×)");
         return ImageStashApp.Ok;
     }
-
-    private static (IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>, IReadOnlyList<double>) EpochsOnly(IReadOnlyList<(long Images, double Seconds, double FirstBatch)> epochs) =>
-        ([.. epochs.Select(e => e.Images / e.Seconds)], [], [.. epochs.Select(e => e.FirstBatch)], []);
 }

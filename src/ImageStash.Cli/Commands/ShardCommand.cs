@@ -20,7 +20,7 @@ internal sealed class ShardCommand(AppConsole console) : Command<ShardCommand.Se
         public string Destination { get; init; } = "";
 
         [CommandOption("--format <KIND>")]
-        [Description("The source's kind, overriding detection from its path: png, lmdb, hdf5, shards.")]
+        [Description("The source's kind, overriding detection from its path: png, lmdb, hdf5, shards, hf.")]
         public string? Format { get; init; }
 
         [CommandOption("--shard-size <SIZE>")]

@@ -19,10 +19,10 @@ internal class GlobalSettings : CommandSettings
 internal class StoreSettings : GlobalSettings
 {
     [CommandArgument(0, "<STORE>")]
-    [Description("The store: a folder (PNG), *.lmdb, *.h5/*.hdf5, or a shard set (a folder with index.json, s3://BUCKET/PREFIX).")]
+    [Description("The store: a folder (PNG), *.lmdb, *.h5/*.hdf5, a shard set (a folder with index.json, s3://BUCKET/PREFIX), or a Hugging Face Parquet dataset, read in place (*.parquet, 'data/train-*.parquet' quoted, a folder of them).")]
     public string Store { get; init; } = "";
 
     [CommandOption("--format <KIND>")]
-    [Description("Store kind, overriding detection from the path: png, lmdb, hdf5, shards.")]
+    [Description("Store kind, overriding detection from the path: png, lmdb, hdf5, shards, hf.")]
     public string? Format { get; init; }
 }

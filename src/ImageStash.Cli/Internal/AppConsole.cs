@@ -12,8 +12,8 @@ internal sealed class AppConsole(IAnsiConsole output, TextWriter error, bool int
     /// <summary>Results: lines, tables, live progress bars.</summary>
     public IAnsiConsole Out { get; } = output;
 
-    /// <summary>Errors and plain progress lines.</summary>
-    public TextWriter Error { get; } = error;
+    /// <summary>Errors and plain progress lines, control characters escaped (<see cref="Printable"/>).</summary>
+    public TextWriter Error { get; } = new Printable.Writer(error);
 
     /// <summary>Whether progress is drawn as a live bar (a terminal on both outputs) rather than as plain lines.</summary>
     public bool Interactive { get; } = interactive;
@@ -28,8 +28,8 @@ internal sealed class AppConsole(IAnsiConsole output, TextWriter error, bool int
         return new AppConsole(console, Console.Error, terminal && console.Profile.Capabilities.Interactive);
     }
 
-    /// <summary>Writes one line of plain text (never read as markup).</summary>
-    public void WriteLine(string line) => Out.WriteLine(line);
+    /// <summary>Writes one line of plain text (never read as markup), control characters escaped (<see cref="Printable"/>).</summary>
+    public void WriteLine(string line) => Out.WriteLine(Printable.Line(line));
 
     /// <summary>
     /// Runs long work that reports how many items are done: with a live bar (rate and time left) on a terminal, or

@@ -18,8 +18,8 @@ internal static class ErrorReport
             OperationCanceledException => "cancelled.",
             _ => $"unexpected {cause.GetType().Name}: {cause.Message} (run with --verbose for the stack trace)",
         };
-        error.WriteLine($"imagestash: error: {OneLine(message)}");
-        if (verbose) error.WriteLine(e.ToString());
+        error.WriteLine($"imagestash: error: {Redacted(OneLine(message))}");
+        if (verbose) error.WriteLine(Redacted(e.ToString()));
         return usage ? ImageStashApp.Usage : ImageStashApp.Failed;
     }
 
@@ -49,4 +49,10 @@ internal static class ErrorReport
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    // "scheme://KEY:SECRET@host": credentials written into an endpoint URL are never echoed, whoever quoted the URL.
+    private static readonly System.Text.RegularExpressions.Regex UserInfo = new(@"(?<=\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    /// <summary><paramref name="text"/> with the user information of every URL in it replaced by "***".</summary>
+    internal static string Redacted(string text) => UserInfo.Replace(text, "***@");
 }

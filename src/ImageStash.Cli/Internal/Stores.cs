@@ -10,7 +10,7 @@ internal static class Stores
     /// <summary>The stores of the tool, with S3 settings from the environment.</summary>
     public static StoreRegistry Registry { get; } = Make(null);
 
-    /// <summary>The kinds a store can be created as (what bench measures): every kind but shard sets.</summary>
+    /// <summary>The kinds a store can be created as (what bench measures): every kind but shard sets and Parquet datasets (read-only).</summary>
     public static StoreRegistry Writable { get; } = new(ImageStash.Lmdb.LmdbStore.Provider, ImageStash.Hdf5.Hdf5Store.Provider);
 
     /// <summary>The stores, with the command's <c>--endpoint</c> for s3:// paths when it has one.</summary>
@@ -27,5 +27,6 @@ internal static class Stores
     private static StoreRegistry Make(string? endpoint) => new(
         ShardSetStore.ProviderWith(new ShardSetOptions { S3 = S3(endpoint) }),
         ImageStash.Lmdb.LmdbStore.Provider,
-        ImageStash.Hdf5.Hdf5Store.Provider);
+        ImageStash.Hdf5.Hdf5Store.Provider,
+        ImageStash.Parquet.HfParquetStore.Provider);
 }

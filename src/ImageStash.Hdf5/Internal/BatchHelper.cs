@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Hashing;
 
 namespace ImageStash.Hdf5.Internal;
@@ -10,16 +9,16 @@ namespace ImageStash.Hdf5.Internal;
 /// the writing thread got to it first (<see cref="RunOfferedUnlessTaken"/>): whichever thread is free first does it.
 /// </summary>
 /// <remarks>
-/// The helper is one long-lived background thread that spins for up to 2 ms after each batch before it sleeps, and
-/// the writer spins while it waits for it: waking a sleeping thread costs as much as a batch's CRCs on a virtual
-/// machine. One helper serves the process: batches reach it one at a time, because the writer holds
-/// <see cref="H5.Gate"/> from construction to <see cref="Wait"/>. Measured on and off (IMAGESTASH_HDF5_HELPER=off):
-/// benchmarks/results/2026-12-02-hdf5-helper-ab.md.
+/// The helper is one long-lived background thread that sleeps until a batch is posted, and the writer blocks while
+/// it waits for it; neither spins (spinning was measured against this and did not pay:
+/// benchmarks/results/2026-12-03-house/hdf5-helper-spin-ab.md). One helper serves the process: batches reach it one
+/// at a time, because the writer holds <see cref="H5.Gate"/> from construction to <see cref="Wait"/>. The helper
+/// against none: benchmarks/results/2026-12-02-hdf5-helper-ab.md.
 /// </remarks>
 internal sealed class BatchHelper
 {
     private readonly ImageBatch _batch;
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 2047);
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 0), _crcsDone = new(false, spinCount: 0);
     private Action? _offered;
     private Exception? _failure;
     private int _claimed = -1, _computed, _offerTaken;
@@ -28,12 +27,9 @@ internal sealed class BatchHelper
     {
         _batch = batch;
         Crcs = new uint[batch.Count];
-        if (Disabled) _done.Set(); // the writer computes every CRC and runs the offered work itself
-        else Worker.Post(this);
+        if (Crcs.Length == 0) _crcsDone.Set();
+        Worker.Post(this);
     }
-
-    /// <summary>IMAGESTASH_HDF5_HELPER=off: no helper thread, for the A/B in benchmarks/results/.</summary>
-    private static readonly bool Disabled = Environment.GetEnvironmentVariable("IMAGESTASH_HDF5_HELPER") == "off";
 
     /// <summary>Image i's CRC-32, complete after <see cref="FinishCrcs"/>.</summary>
     public uint[] Crcs { get; }
@@ -52,8 +48,7 @@ internal sealed class BatchHelper
     public void FinishCrcs()
     {
         Help();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _computed) < Crcs.Length) spin.SpinOnce(sleep1Threshold: -1);
+        _crcsDone.Wait();
     }
 
     /// <summary>Waits until the helper has finished with this batch; rethrows what the offered work threw there.</summary>
@@ -83,43 +78,39 @@ internal sealed class BatchHelper
         for (int i; (i = Interlocked.Increment(ref _claimed)) < Crcs.Length;)
         {
             Crcs[i] = Crc32.HashToUInt32(_batch.GetPixels(i));
-            Interlocked.Increment(ref _computed);
+            if (Interlocked.Increment(ref _computed) == Crcs.Length) _crcsDone.Set();
         }
     }
 
-    /// <summary>The helper thread: spins up to 2 ms for the next batch, then sleeps until one is posted.</summary>
+    /// <summary>The helper thread: sleeps until a batch is posted.</summary>
     private static class Worker
     {
-        private static readonly long SpinTicks = Stopwatch.Frequency / 500;
-        private static readonly SemaphoreSlim Wake = new(0);
+        private static readonly object Gate = new();
         private static BatchHelper? _next;
-        private static int _sleeping;
 
         static Worker() => new Thread(Loop) { IsBackground = true, Name = "ImageStash HDF5 helper" }.Start();
 
         public static void Post(BatchHelper helper)
         {
-            Volatile.Write(ref _next, helper);
-            if (Interlocked.Exchange(ref _sleeping, 0) == 1) Wake.Release();
+            lock (Gate)
+            {
+                _next = helper;
+                Monitor.Pulse(Gate);
+            }
         }
 
         private static void Loop()
         {
             while (true)
             {
-                long until = Stopwatch.GetTimestamp() + SpinTicks;
-                BatchHelper? work;
-                while ((work = Interlocked.Exchange(ref _next, null)) is null && Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
-                if (work is null)
+                BatchHelper work;
+                lock (Gate)
                 {
-                    Volatile.Write(ref _sleeping, 1);
-                    // A batch posted between the last look and the line above finds us awake; the poster may still
-                    // have seen the flag and released the semaphore — then its permit is taken here.
-                    work = Interlocked.Exchange(ref _next, null);
-                    if (work is null || Interlocked.Exchange(ref _sleeping, 0) == 0) Wake.Wait();
-                    work ??= Interlocked.Exchange(ref _next, null);
+                    while (_next is null) Monitor.Wait(Gate);
+                    work = _next;
+                    _next = null;
                 }
-                work?.RunOnHelper();
+                work.RunOnHelper();
             }
         }
     }

@@ -39,11 +39,12 @@ internal sealed class JournaledFile
     private long _reserved;
     private List<(long Address, byte[]? Bytes, long Length)>? _deferred; // Bytes null: a truncation to Length
 
-    /// <summary>Test hook (fault injection): the process kills itself at this in-place write, after its journal
-    /// record and before the overwrite — a writer dying in the middle of libhdf5's metadata flush.</summary>
-    public const string KillAtVariable = "IMAGESTASH_TEST_HDF5_KILL_AT_WRITE";
-    private static readonly long KillAt = long.TryParse(Environment.GetEnvironmentVariable(KillAtVariable), out long k) ? k : 0;
-    private static long _inPlaceWrites;
+    /// <summary>
+    /// Raised at every in-place write once its journal record is written and before the committed bytes are
+    /// overwritten: the point where a writer dying inside libhdf5's metadata flush leaves a hot journal. The crash
+    /// tests' child process listens here and dies at a chosen one; the store itself only reports the point.
+    /// </summary>
+    internal static event Action? Overwriting;
 
     public JournaledFile(string path, FileMode mode, bool writable)
     {
@@ -128,7 +129,7 @@ internal sealed class JournaledFile
         {
             int n = (int)Math.Min(source.Length, _committedLength - address);
             SaveOldBytes(address, n);
-            if (KillAt > 0 && ++_inPlaceWrites == KillAt) kill(Environment.ProcessId, 9);
+            Overwriting?.Invoke();
         }
         Reserve(address, address + source.Length);
         if (_deferred is not null) _deferred.Add((address, source.ToArray(), 0));
@@ -449,7 +450,4 @@ internal sealed class JournaledFile
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fallocate(int fd, int mode, long offset, long length);
-
-    [DllImport("libc")]
-    private static extern int kill(int pid, int signal);
 }

@@ -29,7 +29,6 @@ internal static class LmdbNative
     public static void KeepFreedMemory()
     {
         if (Interlocked.Exchange(ref _mallocTuned, 1) != 0 || !OperatingSystem.IsLinux()) return;
-        if (Environment.GetEnvironmentVariable("IMAGESTASH_LMDB_DEFAULT_MALLOC") == "1") return; // for the A/B in benchmarks/
         const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3;
         try
         {

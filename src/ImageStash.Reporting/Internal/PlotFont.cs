@@ -1,11 +1,14 @@
 using System.Reflection;
+using ScottPlot;
+using SkiaSharp;
 
 namespace ImageStash.Reporting.Internal;
 
 /// <summary>
 /// Registers the bundled DejaVu Sans with ScottPlot. SkiaSharp's NoDependencies build finds no system fonts,
 /// and ScottPlot then draws every label blank without an error; a font shipped inside this assembly avoids that
-/// on any machine.
+/// on any machine. The font is read from the assembly's resource into memory: no file is written (a fixed name in
+/// the shared temp folder let another user plant a font, or a symlink that made us overwrite their target).
 /// </summary>
 internal static class PlotFont
 {
@@ -16,20 +19,21 @@ internal static class PlotFont
 
     private static string Register()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "imagestash-fonts");
-        string file = Path.Combine(dir, "DejaVuSans.ttf");
         using var resource = Assembly.GetExecutingAssembly().GetManifestResourceStream("ImageStash.Reporting.DejaVuSans.ttf")
             ?? throw new InvalidOperationException("The DejaVu Sans font resource is missing from ImageStash.Reporting.");
-        if (!File.Exists(file) || new FileInfo(file).Length != resource.Length)
-        {
-            Directory.CreateDirectory(dir);
-            string temp = file + $".{Environment.ProcessId}.tmp";
-            using (var output = File.Create(temp)) resource.CopyTo(output);
-            File.Move(temp, file, overwrite: true);
-        }
-        ScottPlot.Fonts.AddFontFile(Name, file, bold: false, italic: false);
-        ScottPlot.Fonts.AddFontFile(Name, file, bold: true, italic: false);
-        ScottPlot.Fonts.Default = Name;
+        var data = SKData.Create(resource);
+        Fonts.FontResolvers.Add(new ResourceFont(data));
+        Fonts.Default = Name;
         return Name;
+    }
+
+    /// <summary>DejaVu Sans, regular, from the bytes in memory, for every weight and slant asked for (bold is synthesized by ScottPlot's text paint as before).</summary>
+    private sealed class ResourceFont(SKData data) : IFontResolver
+    {
+        public SKTypeface? CreateTypeface(string fontName, FontWeight weight, FontSlant slant, FontSpacing width) =>
+            fontName == Name ? SKTypeface.FromData(data) : null;
+
+        public SKTypeface? CreateTypeface(string fontName, bool bold, bool italic) =>
+            fontName == Name ? SKTypeface.FromData(data) : null;
     }
 }

@@ -37,7 +37,14 @@ internal static class ReportWriter
         var lr = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.ReadSequential, top);
         var lm = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.Memcpy, top);
         md.AppendLine($"| *limit: one sequential file* | {S(lw?.MedianSeconds)} | {S(lr?.MedianSeconds)} | {N(lr?.ImagesPerSecond)} | 1.00× | 1.00× | {Mb(lw?.DiskAllocated)} | |");
+        if (results.Find(StoreBenchmark.LimitStore, StoreBenchmark.CreateFiles, top) is { } lf)
+            md.AppendLine($"| *limit: a file per image* | {S(lf.MedianSeconds)} | | | 1.00× | | {Mb(lf.DiskAllocated)} | |");
         md.AppendLine($"| *limit: memcpy* | | {S(lm?.MedianSeconds)} | {N(lm?.ImagesPerSecond)} | | | | |");
+        md.AppendLine();
+        md.AppendLine("What each limit is:").AppendLine();
+        foreach (var (operation, what) in StoreBenchmark.LimitDescriptions)
+            if (results.Rows.Any(r => r.Store == StoreBenchmark.LimitStore && r.Operation == operation))
+                md.AppendLine($"- `{operation}`: {what}.");
         md.AppendLine();
 
         foreach (string line in PeerSection(results)) md.AppendLine(line);
@@ -47,7 +54,7 @@ internal static class ReportWriter
             md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({Path.GetFileName(png)})").AppendLine();
 
         md.AppendLine("## All figures").AppendLine();
-        md.AppendLine("Times are medians (min–max); × limit divides by the limit row of the same count: sequential write for stores, sequential read for reads.").AppendLine();
+        md.AppendLine("Times are medians (min–max); × limit divides by the limit row of the same count: for writes create_files for a store that writes a file per image and write_sequential for the others, read_sequential for reads.").AppendLine();
         md.AppendLine("| store | operation | count | time (median) | min–max | images/s | MB/s | × limit | on disk |");
         md.AppendLine("|---|---|---:|---:|---|---:|---:|---:|---:|");
         foreach (var r in BenchTable.Ordered(results).Concat(results.Rows.Where(r => r.Peer)))
@@ -102,7 +109,7 @@ internal static class ReportWriter
             yield return $"**Fastest to read {top:N0} images: {read.Store}**, {S(read.MedianSeconds)} ({N(read.ImagesPerSecond)} images/s{Next(StoreBenchmark.ReadMany, read, r => r.MedianSeconds)}); " +
                          $"that is {X(read.MultipleOfLimit)} the time of reading the same bytes from one sequential file.";
         if (Best(StoreBenchmark.StoreMany, r => r.MedianSeconds) is { } write)
-            yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)}{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} the sequential-write limit.";
+            yield return $"**Fastest to store {top:N0} images: {write.Store}**, {S(write.MedianSeconds)}{Next(StoreBenchmark.StoreMany, write, r => r.MedianSeconds)}; {X(write.MultipleOfLimit)} its write limit.";
         if (Best(StoreBenchmark.StoreMany, r => r.DiskAllocated) is { DiskAllocated: > 0 } small)
             yield return $"**Smallest on disk: {small.Store}**, {Mb(small.DiskAllocated)} for {top:N0} images " +
                          $"({(double)small.DiskAllocated / small.Bytes:P0} of the {(results.Shape is null ? "payload" : "raw pixel")} bytes{Next(StoreBenchmark.StoreMany, small, r => r.DiskAllocated)}).";

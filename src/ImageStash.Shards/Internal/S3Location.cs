@@ -22,11 +22,14 @@ internal sealed class S3Location : ShardLocation
     private readonly S3Options _options;
     private readonly AmazonS3Client _client;
     private readonly string _url, _bucket, _prefix;
+    // The endpoint without user information, and that information ("KEY:SECRET" as written), never shown.
+    private readonly string? _endpoint, _userInfo;
 
     public S3Location(string url, S3Options options)
     {
         _url = url.TrimEnd('/');
         _options = options;
+        (_endpoint, _userInfo) = SplitUserInfo(options.Endpoint);
         string rest = _url["s3://".Length..];
         int slash = rest.IndexOf('/');
         (_bucket, _prefix) = slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
@@ -39,14 +42,16 @@ internal sealed class S3Location : ShardLocation
             MaxErrorRetry = 2,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        if (options.Endpoint is { } endpoint) config.ServiceURL = endpoint;
+        if (_endpoint is { } endpoint) config.ServiceURL = endpoint;
         else config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         if (options.Relaxed)
         {
             config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
             config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         }
-        AWSCredentials? credentials = options is { AccessKeyId: { } id, SecretAccessKey: { } secret } ? new BasicAWSCredentials(id, secret) : null;
+        AWSCredentials? credentials = options is { AccessKeyId: { } id, SecretAccessKey: { } secret } ? new BasicAWSCredentials(id, secret)
+            : _userInfo?.Split(':', 2) is [{ Length: > 0 } key, var password] ? new BasicAWSCredentials(Uri.UnescapeDataString(key), Uri.UnescapeDataString(password))
+            : null;
         if (credentials is null && options.Profile is { } profile && !new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
             throw new ImageStashException($"'{url}': AWS profile '{profile}' is not in ~/.aws/credentials or ~/.aws/config.", ImageStashError.AccessDenied);
         // Resolved here, not by the client at its first request, so that "none found" is known by the call that failed.
@@ -56,7 +61,7 @@ internal sealed class S3Location : ShardLocation
 
     public override string Display => _url;
 
-    public override string CacheKey => $"s3:{_options.Endpoint ?? "aws:" + _options.Region}/{_bucket}/{_prefix}";
+    public override string CacheKey => $"s3:{_endpoint ?? "aws:" + _options.Region}/{_bucket}/{_prefix}";
 
     private string Key(string name) => _prefix.Length == 0 ? name : _prefix + "/" + name;
 
@@ -234,7 +239,35 @@ internal sealed class S3Location : ShardLocation
         _ => false,
     };
 
+    /// <summary>
+    /// Splits "http://KEY:SECRET@host" into the endpoint without its user information and that information, so that
+    /// the secret is neither sent to the SDK as part of a URL (where its messages would quote it) nor shown.
+    /// </summary>
+    internal static (string? Endpoint, string? UserInfo) SplitUserInfo(string? endpoint)
+    {
+        if (endpoint is null || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.UserInfo.Length == 0) return (endpoint, null);
+        int at = endpoint.IndexOf('@', endpoint.IndexOf("://", StringComparison.Ordinal) + 3);
+        string userInfo = endpoint[(endpoint.IndexOf("://", StringComparison.Ordinal) + 3)..at];
+        return (endpoint.Remove(endpoint.IndexOf("://", StringComparison.Ordinal) + 3, userInfo.Length + 1), userInfo);
+    }
+
+    /// <summary><paramref name="text"/> with the endpoint's user information (as written and decoded) replaced by "***".</summary>
+    private string Redact(string text)
+    {
+        if (_userInfo is null) return text;
+        foreach (string secret in new[] { _userInfo, Uri.UnescapeDataString(_userInfo) }.Concat(_userInfo.Split(':', 2).Select(Uri.UnescapeDataString)))
+            if (secret.Length > 0) text = text.Replace(secret, "***", StringComparison.Ordinal);
+        return text;
+    }
+
     private ImageStashException Translate(Exception e, string what)
+    {
+        var translated = TranslateCore(e, what);
+        return _userInfo is null || Redact(translated.Message) == translated.Message ? translated
+            : new ImageStashException(Redact(translated.Message), translated.Error); // the SDK's exception, which may quote the secret, is dropped
+    }
+
+    private ImageStashException TranslateCore(Exception e, string what)
     {
         var root = e is AggregateException { InnerExceptions: [var single] } ? single : e;
         string where = $"{_url} ({what})";
@@ -263,7 +296,7 @@ internal sealed class S3Location : ShardLocation
         }
     }
 
-    private string EndpointName => _options.Endpoint ?? $"AWS ({_options.Region})";
+    private string EndpointName => _endpoint ?? $"AWS ({_options.Region})";
 
     private static Exception Innermost(Exception e)
     {

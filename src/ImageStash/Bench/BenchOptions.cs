@@ -1,3 +1,5 @@
+using ImageStash.Sources;
+
 namespace ImageStash.Bench;
 
 /// <summary>What <see cref="StoreBenchmark.Run"/> measures. Setters validate at once.</summary>
@@ -73,4 +75,24 @@ public sealed class BenchOptions
     /// <summary>How many images <see cref="DiskReference"/> holds (to prorate its size).</summary>
     /// <value>The default value is 0.</value>
     public long DiskReferenceImages { get; set; }
+
+    /// <summary>
+    /// The rules for a folder of photos (<paramref name="source"/> an <see cref="ImageFolderSource"/>, opened from
+    /// <paramref name="spec"/>): photos are not cycled past the folder (100,000 of them would not fit in memory), so
+    /// unless <paramref name="countsChosen"/> the counts stop at the folder's size; and the folder's own disk use
+    /// becomes <see cref="DiskReference"/>, the reference the stores' is compared with. Other sources change nothing.
+    /// </summary>
+    /// <param name="source">The source the run will use (possibly limited to the largest count).</param>
+    /// <param name="spec">What <paramref name="source"/> was opened from.</param>
+    /// <param name="countsChosen">The counts were chosen by the user: keep them.</param>
+    public void ApplyPhotoFolderRules(IImageSource source, string spec, bool countsChosen)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (source is not ImageFolderSource || source.Count is not { } photos) return;
+        if (!countsChosen) Counts = [.. Counts.Where(c => c < photos).Append((int)photos).Distinct()];
+        DiskReference = spec;
+        using var whole = ImageSources.Open(spec); // the folder's own count: the source may be limited
+        DiskReferenceImages = whole.Count ?? photos;
+    }
 }

@@ -2,7 +2,7 @@ namespace ImageStash.Bench;
 
 /// <summary>One measured figure: a store (or the machine's limit) doing one operation on a number of images.</summary>
 /// <param name="Store">The store kind ("png", "lmdb", "hdf5") or "limit" for the machine's raw limit.</param>
-/// <param name="Operation">store_single, read_single, store_many, read_many; for the limit write_sequential, read_sequential, memcpy.</param>
+/// <param name="Operation">store_single, read_single, store_many, read_many; for the limit write_sequential, create_files, read_sequential, memcpy (<see cref="StoreBenchmark.LimitDescriptions"/>).</param>
 /// <param name="Count">Images in the operation.</param>
 /// <param name="MedianSeconds">Median over the timed runs.</param>
 /// <param name="MinSeconds">Fastest run.</param>
@@ -11,7 +11,7 @@ namespace ImageStash.Bench;
 /// <param name="Bytes">Pixel bytes moved (count × image bytes).</param>
 /// <param name="DiskAllocated">Bytes the store takes on disk (as du counts them) after store_many; 0 elsewhere.</param>
 /// <param name="DiskApparent">The sum of the store's file lengths; 0 where not measured.</param>
-/// <param name="MultipleOfLimit">Median seconds ÷ the limit row's median for the same count (write for stores, read for reads); null for limit rows.</param>
+/// <param name="MultipleOfLimit">Median seconds ÷ the limit row's median for the same count (the store's write limit for writes, read_sequential for reads); null for limit rows.</param>
 public sealed record BenchRow(
     string Store, string Operation, int Count,
     double MedianSeconds, double MinSeconds, double MaxSeconds, int Runs,

@@ -14,6 +14,40 @@ namespace ImageStash.Bench;
 public static class LoaderBenchmark
 {
     /// <summary>
+    /// What <c>imagestash loader-bench</c> measures: <see cref="LoaderBenchOptions.Epochs"/> epochs of
+    /// <paramref name="loader"/>, touching every batch as a training step would; with
+    /// <see cref="LoaderBenchOptions.DecodeLimits"/> the decode limits of <paramref name="store"/>'s encoded images in
+    /// turns with them (<see cref="Interleaved"/>), and with <see cref="LoaderBenchOptions.MeasureRawInput"/> the raw
+    /// input limit before each epoch. The statistics (medians, ratios, ranges) are on the result.
+    /// </summary>
+    /// <param name="loader">The loader to run.</param>
+    /// <param name="store">The store it reads (for the decode limits).</param>
+    /// <param name="options">What to measure.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public static LoaderBenchResult Run(ImageLoader loader, IImageStore store, LoaderBenchOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        var raw = new List<double>();
+        Action<int>? beforeEpoch = options.MeasureRawInput is null && options.BeforeEpoch is null ? null : epoch =>
+        {
+            if (options.MeasureRawInput?.Invoke(cancellationToken) is var (bytes, seconds)) raw.Add(bytes / seconds);
+            options.BeforeEpoch?.Invoke(epoch);
+        };
+        IReadOnlyList<double> rates, limits, firsts, crops;
+        if (options.DecodeLimits is null)
+        {
+            var epochs = Epochs(loader, options.Epochs, cancellationToken, beforeEpoch);
+            (rates, limits, firsts, crops) = ([.. epochs.Select(e => e.Images / e.Seconds)], [], [.. epochs.Select(e => e.FirstBatch)], []);
+        }
+        else (rates, limits, firsts, crops) = Interleaved(loader, store, options.Threads, options.Epochs, cancellationToken, beforeEpoch, options.DecodeLimits);
+        return new LoaderBenchResult(
+            [.. rates.Select((rate, i) => new LoaderBenchEpoch(rate, firsts[i], i < limits.Count ? limits[i] : null, i < crops.Count ? crops[i] : null, i < raw.Count ? raw[i] : null))],
+            options.StoredBytesPerImage);
+    }
+
+    /// <summary>
     /// Epochs of the loader alternating with rounds of <see cref="DecodeLimit"/> (limit, epoch, limit, epoch, …), so a
     /// slow spell of the machine hits both. With <paramref name="crops"/> (the loader's options, an output size set),
     /// each limit round is followed by a round of <see cref="CropDecodeLimit"/>: the same images' crops decoded the
@@ -113,6 +147,8 @@ public static class LoaderBenchmark
                 store.Read(id, data);
                 var codec = ImageCodecs.Get(header.Encoding);
                 var info = codec.ReadInfo(data);
+                // What the loader refuses as a likely bomb is left out of its limit (and never decoded here).
+                if ((long)info.Width * info.Height > (crops?.MaxPixels ?? ImageShape.DefaultMaxPixels)) continue;
                 files.Add((data, codec, info, pipeline?.PlanFor(codec, info, id, 0) ?? default));
             }
             return files.Count == 0 ? null : new DecodeWork(files);

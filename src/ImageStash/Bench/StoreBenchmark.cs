@@ -6,13 +6,17 @@ namespace ImageStash.Bench;
 
 /// <summary>
 /// The Real Python article's experiments for every store kind in a registry: store and read one image, store and
-/// read many (1 … 100,000), disk use — plus the machine's limit measured in the same run (one sequential file
-/// written and read back, and memcpy) so every figure can be read as a multiple of what the hardware allows.
+/// read many (1 … 100,000), disk use — plus the machine's limit measured in the same run, the way the stores work,
+/// so every figure can be read as a multiple of what the hardware allows for that work.
 /// </summary>
 /// <remarks>
 /// Protocol: the source is loaded into memory first and only the operation is timed; a fresh store per run; one
 /// untimed warm-up, then <see cref="BenchOptions.Repeat"/> timed runs reported as median, min and max. Every read
 /// is compared with the source — a store that returns wrong pixels fails the run.
+/// <para>The limits: <see cref="WriteSequential"/> (the stores that keep images in one file: LMDB, HDF5),
+/// <see cref="CreateFiles"/> (a store that writes a file per image: the folder store), <see cref="ReadSequential"/>
+/// (every store's reads) and <see cref="Memcpy"/> (a reference). <see cref="LimitDescriptions"/> says each in one
+/// line. A store that beats its limit means the limit is measured wrongly, not that the store is fast.</para>
 /// </remarks>
 public static class StoreBenchmark
 {
@@ -26,12 +30,25 @@ public static class StoreBenchmark
     public const string StoreMany = "store_many";
     /// <summary>Open a store, read N images into one reused contiguous buffer, close.</summary>
     public const string ReadMany = "read_many";
-    /// <summary>Limit: write the same pixels and labels as one sequential file.</summary>
+    /// <summary>Limit: write the same pixels and labels sequentially into one new file, the faster of a plain write
+    /// and one into space reserved ahead (fallocate), in batch-sized writes as the stores commit.</summary>
     public const string WriteSequential = "write_sequential";
+    /// <summary>Limit: create as many new files, of the same sizes and in the same folders, as a store that writes a
+    /// file per image did, on every core.</summary>
+    public const string CreateFiles = "create_files";
     /// <summary>Limit: read that file back into the reused buffer.</summary>
     public const string ReadSequential = "read_sequential";
     /// <summary>Limit: copy the pixels from memory into the reused buffer.</summary>
     public const string Memcpy = "memcpy";
+    /// <summary>What each limit row measures, in one line each (for reports).</summary>
+    public static IReadOnlyDictionary<string, string> LimitDescriptions { get; } = new Dictionary<string, string>
+    {
+        [WriteSequential] = "the same pixels and labels written sequentially into one new file, in batch-sized writes (the faster of a plain write and one into space reserved ahead): the limit of stores that keep their images in one file",
+        [CreateFiles] = "as many new files of the same sizes, in the same folders, as a store that writes a file per image made, created on every core: that store's limit",
+        [ReadSequential] = "the same bytes read back from one file in the page cache into the reused buffer: the limit of every store's reads",
+        [Memcpy] = "the pixels copied from memory into the reused buffer: the floor under any read",
+    };
+
     /// <summary>Reference: the disk the source's own files take for this many images (<see cref="BenchOptions.DiskReference"/>).</summary>
     public const string SourceFiles = "source_files";
 
@@ -50,9 +67,9 @@ public static class StoreBenchmark
         {
             var data = BenchData.Load(source, options.Counts.Max());
             var run = new Runner(registry, options, data, work, progress, cancellationToken,
-                stores.Count * 2 + options.Counts.Count * (3 + stores.Count * 2));
+                stores.Count * 2 + options.Counts.Count * (4 + stores.Count * 2));
             var rows = run.All(stores);
-            return new BenchResults(WithLimitMultiples(rows, rows), MachineInfo.Current(work), source.Description, data.FixedShape,
+            return new BenchResults(WithLimitMultiples(rows, rows, run.FilePerImage), MachineInfo.Current(work), source.Description, data.FixedShape,
                 options.Repeat, options.Sync, options.BatchSize, started) { Images = data.Summary };
         }
         finally
@@ -61,13 +78,18 @@ public static class StoreBenchmark
         }
     }
 
-    /// <summary><paramref name="rows"/> with their multiples of the limit rows in <paramref name="measured"/> (same count).</summary>
-    internal static List<BenchRow> WithLimitMultiples(IReadOnlyList<BenchRow> measured, IEnumerable<BenchRow> rows)
+    /// <summary>
+    /// <paramref name="rows"/> with their multiples of the limit rows in <paramref name="measured"/> (same count):
+    /// writes of the stores in <paramref name="filePerImage"/> against <see cref="CreateFiles"/> where measured, other
+    /// writes against <see cref="WriteSequential"/>, reads against <see cref="ReadSequential"/>.
+    /// </summary>
+    internal static List<BenchRow> WithLimitMultiples(IReadOnlyList<BenchRow> measured, IEnumerable<BenchRow> rows, IReadOnlySet<string>? filePerImage = null)
     {
         double? Limit(string op, int count) => measured.FirstOrDefault(r => r.Store == LimitStore && r.Operation == op && r.Count == count)?.MedianSeconds;
+        double? WriteLimit(BenchRow r) => filePerImage?.Contains(r.Store) == true && Limit(CreateFiles, r.Count) is { } files ? files : Limit(WriteSequential, r.Count);
         return [.. rows.Select(r => r.Store == LimitStore ? r : r with
         {
-            MultipleOfLimit = (r.Operation is StoreMany or StoreSingle ? Limit(WriteSequential, r.Count) : Limit(ReadSequential, r.Count)) is > 0 and var l
+            MultipleOfLimit = (r.Operation is StoreMany or StoreSingle ? WriteLimit(r) : Limit(ReadSequential, r.Count)) is > 0 and var l
                 ? r.MedianSeconds / l
                 : null,
         })];
@@ -77,6 +99,10 @@ public static class StoreBenchmark
         IProgress<BenchProgress>? progress, CancellationToken cancel, int totalSteps)
     {
         private readonly List<BenchRow> _rows = [];
+        private readonly HashSet<int> _filesMeasured = [];
+
+        /// <summary>The stores that wrote a file per image (their writes are compared with <see cref="CreateFiles"/>).</summary>
+        public HashSet<string> FilePerImage { get; } = [];
         private int _done;
         private int _serial;
 
@@ -138,6 +164,12 @@ public static class StoreBenchmark
                 });
                 var disk = DiskUsage.Of(last!);
                 Add(store, StoreMany, count, write, disk);
+                if (FilesPerImage(last!, count) is { } files)
+                {
+                    FilePerImage.Add(store);
+                    // The first such store's files set the limit for its count (the built-in stores have one).
+                    if (_filesMeasured.Add(count)) CreateFilesLimit(count, files);
+                }
             }
             finally
             {
@@ -163,13 +195,21 @@ public static class StoreBenchmark
             string file = Path.Combine(work, $"limit-{count}.bin");
             Step($"{LimitStore} {count}");
             // Deleting the last run's file is setup: truncating 300 MB in place would be charged to the limit.
-            var write = Time(setup: () => File.Delete(file), action: () =>
+            // Written as the stores write: a commit per batch; a plain write, and one into blocks reserved ahead (the
+            // HDF5 store reserves; page-cache writes into reserved blocks skip ext4's per-page delayed allocation).
+            double[] Write(bool reserve) => Time(setup: () => File.Delete(file), action: () =>
             {
                 using var f = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-                f.Write(data.Expected.AsSpan(0, (int)bytes));
-                f.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan(0, count)));
+                var labels = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan(0, count));
+                if (reserve) Internal.FileUtil.TryReserve(f.SafeFileHandle, 0, bytes + labels.Length);
+                long step = Math.Max(1, bytes / count) * options.BatchSize;
+                for (long at = 0; at < bytes; at += step) f.Write(data.Expected.AsSpan((int)at, (int)Math.Min(step, bytes - at)));
+                f.Write(labels);
                 if (options.Sync) f.Flush(flushToDisk: true);
             });
+            var plain = Write(reserve: false);
+            var reserved = Write(reserve: true);
+            var write = Median(reserved) < Median(plain) ? reserved : plain;
             Step($"{LimitStore} read {count}");
             var read = Time(() =>
             {
@@ -194,6 +234,46 @@ public static class StoreBenchmark
                 double share = (double)count / options.DiskReferenceImages;
                 Add(LimitStore, SourceFiles, count, [0], new DiskUsage((long)(all.Allocated * share), (long)(all.Apparent * share)));
             }
+        }
+
+        /// <summary>
+        /// The files (path under <paramref name="path"/>, length) of a store that wrote a file per image: a folder
+        /// holding more files than images plus one (an index beside them); null for any other store.
+        /// </summary>
+        private static List<(string Path, int Length)>? FilesPerImage(string path, int count)
+        {
+            if (!Directory.Exists(path)) return null;
+            var files = new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories)
+                .Select(f => (Path: System.IO.Path.GetRelativePath(path, f.FullName), Length: (int)Math.Min(f.Length, int.MaxValue))).ToList();
+            return files.Count > count + 1 ? files : null;
+        }
+
+        /// <summary>Creates the same files as new ones, in the same folders, on every core: <see cref="CreateFiles"/>.</summary>
+        private void CreateFilesLimit(int count, List<(string Path, int Length)> files)
+        {
+            Step($"{LimitStore} files {count}");
+            var content = new byte[Math.Max(1, files.Max(f => f.Length))];
+            for (int at = 0; at < content.Length; at += data.Expected.Length)
+                data.Expected.AsSpan(0, Math.Min(data.Expected.Length, content.Length - at)).CopyTo(content.AsSpan(at));
+            var folders = files.Select(f => System.IO.Path.GetDirectoryName(f.Path) ?? "").Distinct().ToList();
+            string? root = null;
+            var times = Time(setup: () =>
+            {
+                if (root is not null) Delete(root);
+                root = NewPath(LimitStore, count);
+            }, action: () =>
+            {
+                foreach (string folder in folders) Directory.CreateDirectory(System.IO.Path.Combine(root!, folder));
+                ParallelWork.For(files.Count, i => StoreFiles.WriteNew(System.IO.Path.Combine(root!, files[i].Path), content.AsSpan(0, files[i].Length), options.Sync));
+            });
+            Add(LimitStore, CreateFiles, count, times, DiskUsage.Of(root!));
+            Delete(root!);
+        }
+
+        private static double Median(double[] times)
+        {
+            var sorted = times.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         }
 
         private static ImageStashException WrongPixels(string store, string operation, int count, int index) =>

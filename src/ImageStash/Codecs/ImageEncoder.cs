@@ -2,14 +2,34 @@ using SkiaSharp;
 
 namespace ImageStash.Codecs;
 
-/// <summary>Encodes pixels for import's <c>--encode png|jpeg</c> and for export: PNG with <see cref="SimplePng"/>, JPEG with TurboJPEG (Skia without it).</summary>
-internal static unsafe class ImageEncoder
+/// <summary>
+/// Encodes raw pixels (8-bit HWC: grey, RGB or RGBA) into a file's bytes, as import's <c>--encode png|jpeg</c> and
+/// export do: PNG with the stores' own encoder, JPEG with the system's libturbojpeg (SkiaSharp without it).
+/// </summary>
+public static unsafe class ImageEncoder
 {
-    public static byte[] Png(ReadOnlySpan<byte> pixels, ImageShape shape) => SimplePng.Encode(pixels, shape);
+    /// <summary>A PNG of <paramref name="pixels"/> (8-bit grey, RGB or RGBA; zlib level 6, a filter per row).</summary>
+    /// <param name="pixels">Height × width × channels bytes, row-major (bytes past those are ignored).</param>
+    /// <param name="shape">The pixels' shape.</param>
+    /// <returns>The PNG file's bytes.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pixels"/> holds fewer bytes than <paramref name="shape"/> needs.</exception>
+    public static byte[] Png(ReadOnlySpan<byte> pixels, ImageShape shape)
+    {
+        Check(pixels, shape);
+        return SimplePng.Encode(pixels, shape);
+    }
 
     /// <summary>A baseline JPEG, 4:2:0 (grey for one channel), at <paramref name="quality"/> (1–100); alpha is dropped.</summary>
+    /// <param name="pixels">Height × width × channels bytes, row-major (bytes past those are ignored).</param>
+    /// <param name="shape">The pixels' shape.</param>
+    /// <param name="quality">JPEG quality, 1 to 100.</param>
+    /// <returns>The JPEG file's bytes.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pixels"/> holds fewer bytes than <paramref name="shape"/> needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quality"/> is outside 1–100.</exception>
+    /// <exception cref="InvalidOperationException">The encoder failed (the message says why).</exception>
     public static byte[] Jpeg(ReadOnlySpan<byte> pixels, ImageShape shape, int quality)
     {
+        Check(pixels, shape);
         ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
         if (!TurboJpeg.Available) return SkiaJpeg(pixels, shape, quality);
@@ -25,6 +45,12 @@ internal static unsafe class ImageEncoder
         }
         try { return new ReadOnlySpan<byte>(output, (int)size).ToArray(); }
         finally { TurboJpeg.tjFree(output); }
+    }
+
+    private static void Check(ReadOnlySpan<byte> pixels, ImageShape shape)
+    {
+        if (pixels.Length < shape.ByteCount)
+            throw new ArgumentException($"{pixels.Length} bytes of pixels are too few for a {shape} image ({shape.ByteCount} bytes).", nameof(pixels));
     }
 
     private static byte[] SkiaJpeg(ReadOnlySpan<byte> pixels, ImageShape shape, int quality)

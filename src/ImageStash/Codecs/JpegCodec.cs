@@ -53,7 +53,7 @@ internal sealed unsafe partial class JpegCodec : IImageCodec
         nint handle = TurboJpeg.Decompressor;
         fixed (byte* jpeg = data)
         fixed (byte* output = pixels)
-            if (TurboJpeg.tjDecompress2(handle, jpeg, (nuint)data.Length, output, w, 0, h, format, TurboJpeg.FlagStopOnWarning) != 0)
+            if (TurboJpeg.tjDecompress2(handle, jpeg, (nuint)data.Length, output, w, 0, h, format, TurboJpeg.FlagStopOnWarning | TurboJpeg.FlagLimitScans) != 0)
                 throw new InvalidDataException($"cannot decode JPEG ({TurboJpeg.TakeError(handle).TrimEnd('.')}); the file is damaged or truncated");
     }
 

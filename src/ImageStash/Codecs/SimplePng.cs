@@ -7,9 +7,9 @@ namespace ImageStash.Codecs;
 /// <summary>
 /// PNG for the stores' own files: 8-bit grey, RGB or RGBA, not interlaced — exactly what ImageStash writes.
 /// Encoding picks a filter per row (least sum of absolute values, as libpng does) and deflates with zlib level 6;
-/// decoding checks every chunk CRC and the zlib checksum. BenchmarkDotNet on the project machine, one 32×32 RGB
-/// photo (benchmarks/results/micro): encode on par with SkiaSharp (121 µs against 106 µs, within the error);
-/// decode 2.6× faster (24.5 µs against 63 µs) and allocation-free, which is what the PNG store's reads need.
+/// decoding checks every chunk CRC and the zlib checksum. It exists because the PNG store's reads need a decoder
+/// that allocates nothing and beats SkiaSharp's on small images; encoding is on par with SkiaSharp's
+/// (benchmarks/results/micro, PngCodecBenchmarks).
 /// Other PNGs (palette, 16-bit, interlaced) are left to <see cref="SkiaCodec"/>.
 /// </summary>
 internal static class SimplePng
@@ -186,7 +186,7 @@ internal static class SimplePng
     private static int Paeth(int a, int b, int c)
     {
         // Branch-free: on photos the choice is unpredictable, and mispredicted branches made this the encoder's
-        // largest cost (85 µs of a 32×32 image's encode; 33 µs without branches).
+        // largest cost (benchmarks/results/2026-12-03-house/from-comments.md).
         int pa = Abs(b - c), pb = Abs(a - c), pc = Abs(a + b - 2 * c);
         int notA = ((pb - pa) | (pc - pa)) >> 31;
         int useC = (pc - pb) >> 31;

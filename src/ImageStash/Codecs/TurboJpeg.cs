@@ -19,6 +19,8 @@ internal static unsafe partial class TurboJpeg
     public const int PixelRgb = 0, PixelRgbx = 2, PixelGray = 6, PixelRgba = 7, PixelCmyk = 11;
     public const int ColorspaceRgb = 0, ColorspaceYCbCr = 1, ColorspaceGray = 2, ColorspaceCmyk = 3, ColorspaceYcck = 4;
     public const int FlagStopOnWarning = 8192, FlagNoRealloc = 1024;
+    /// <summary>TJFLAG_LIMITSCANS: refuse a progressive file of more than 500 scans (each scan re-reads the whole image's coefficients: thousands burn CPU).</summary>
+    public const int FlagLimitScans = 32768;
     public const int Subsampling420 = 2, SubsamplingGray = 3;
 
     private static readonly Lazy<bool> Loaded = new(Load);

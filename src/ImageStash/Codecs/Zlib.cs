@@ -18,8 +18,8 @@ internal static unsafe class Zlib
 
     /// <summary>Compresses <paramref name="input"/> into a zlib stream (RFC 1950) at level 6.</summary>
     /// <remarks>
-    /// Uses .NET's bundled zlib-ng: measured on the project machine it compresses a filtered 32×32 image faster,
-    /// stream creation included, than the system zlib does with a reused stream (~70 µs against ~95 µs).
+    /// Uses .NET's bundled zlib-ng: it compresses a small filtered image faster, stream creation included, than the
+    /// system zlib does with a reused stream (benchmarks/results/2026-12-03-house/from-comments.md).
     /// </remarks>
     public static byte[] Compress(ReadOnlySpan<byte> input)
     {

@@ -82,8 +82,8 @@ public sealed class PngFolderStore : IImageStore
 
     /// <summary>
     /// images/&lt;id mod 256 as two hex digits&gt;/&lt;id&gt;.&lt;ext&gt;: ext4 and friends serialise file creation within
-    /// one folder, so spreading consecutive ids over 256 folders lets a batch be written by all cores (measured here:
-    /// ~2× faster to create 30,000 small files from two threads).
+    /// one folder, so spreading consecutive ids over 256 folders lets a batch be written by all cores
+    /// (benchmarks/results/2026-12-03-house/from-comments.md).
     /// </summary>
     internal string ImagePath(long id, ImageEncoding encoding) =>
         System.IO.Path.Combine(Path, ImagesDir, ShardName(id), id.ToString(CultureInfo.InvariantCulture) + ImageCodecs.FileExtension(encoding));

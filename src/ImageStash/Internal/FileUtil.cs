@@ -65,15 +65,13 @@ internal static class FileUtil
         {
             using var handle = File.OpenHandle(path);
             long size = RandomAccess.GetLength(handle);
-            if (size > Array.MaxLength) throw new InvalidDataException($"'{path}' is {size} bytes, too large for one image.");
+            if (size > MaxImageFileBytes) throw TooLarge(path, size);
             var target = size <= slot.Length ? slot : (own = new byte[size]);
             int got = 0;
             for (int n; got < size && (n = RandomAccess.Read(handle, target[got..(int)size], got)) > 0;) got += n;
             return got;
         }
-        const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
-        int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
-        if (fd < 0) throw Error(path);
+        int fd = OpenRegular(path);
         try
         {
             int total = 0;
@@ -97,8 +95,8 @@ internal static class FileUtil
             {
                 if (total == buffer.Length)
                 {
-                    if (buffer.Length >= Array.MaxLength / 2) throw new InvalidDataException($"'{path}' is too large for one image.");
-                    Array.Resize(ref buffer, buffer.Length * 2);
+                    if (buffer.Length >= MaxImageFileBytes) throw TooLarge(path, total);
+                    Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, MaxImageFileBytes + 1));
                 }
                 nint n;
                 fixed (byte* p = buffer) n = read(fd, p + total, buffer.Length - total);
@@ -110,6 +108,51 @@ internal static class FileUtil
             return total;
         }
         finally { close(fd); }
+    }
+
+    /// <summary>
+    /// The largest image file import reads (1 GiB, the most pixel bytes one image may have): anything larger is not an
+    /// image ImageStash can store, and reading it would only fill memory.
+    /// </summary>
+    public const long MaxImageFileBytes = 1L << 30;
+
+    private static IOException TooLarge(string path, long bytes) =>
+        new($"'{path}' holds at least {bytes:N0} bytes, more than the {MaxImageFileBytes:N0} an image file may have: not an image ImageStash can store");
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading if it is a regular file (or a symbolic link to one) of at most
+    /// <see cref="MaxImageFileBytes"/>. A FIFO, device or socket is refused without being read: O_NONBLOCK keeps
+    /// the open itself from waiting for a FIFO's writer, and fstat on the open descriptor sees what was opened.
+    /// </summary>
+    /// <exception cref="IOException">The path is not a regular file, is too large, or cannot be opened.</exception>
+    private static unsafe int OpenRegular(string path)
+    {
+        const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+        if (fd < 0) throw Error(path);
+        byte* buf = stackalloc byte[256];
+        if (fstat(fd, buf) != 0)
+        {
+            var e = Error(path);
+            close(fd);
+            throw e;
+        }
+        // struct stat: st_mode at 24 on x86-64 (after an 8-byte st_nlink), at 16 on arm64; st_size at 48 on both.
+        int mode = *(int*)(buf + (RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16));
+        long size = *(long*)(buf + 48);
+        string? kind = (mode & 0xF000) switch
+        {
+            0x8000 => null,
+            0x1000 => "a FIFO",
+            0x2000 => "a character device",
+            0x6000 => "a block device",
+            0xC000 => "a socket",
+            0x4000 => "a folder",
+            _ => "not a regular file",
+        };
+        if (kind is null && size <= MaxImageFileBytes) return fd;
+        close(fd);
+        throw kind is null ? TooLarge(path, size) : new IOException($"'{path}' is {kind}, not a regular file: import reads regular files (and symbolic links to them) only");
     }
 
     internal static Exception Error(string path)
@@ -151,6 +194,20 @@ internal static class FileUtil
         return BitConverter.ToInt64(buf[64..]) * 512;
     }
 
+    /// <summary>
+    /// Reserves disk blocks for [<paramref name="offset"/>, +<paramref name="length"/>) without changing the file's
+    /// length (fallocate FALLOC_FL_KEEP_SIZE), as a writer that allocates ahead does; false where unsupported.
+    /// </summary>
+    public static bool TryReserve(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return false;
+        try { return fallocate((int)file.DangerousGetHandle(), 1, offset, length) == 0; }
+        catch (EntryPointNotFoundException) { return false; }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fallocate(int fd, int mode, long offset, long length);
+
     [DllImport("libc", SetLastError = true)]
     internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 
@@ -165,6 +222,9 @@ internal static class FileUtil
 
     [DllImport("libc", SetLastError = true)]
     internal static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int fstat(int fd, byte* buf);
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe int stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buf);

@@ -134,6 +134,18 @@ public sealed class LoaderOptions
     /// <value>The default value is true.</value>
     public bool DecodeRegions { get; set; } = true;
 
+    /// <summary>
+    /// For the photo pipeline (<see cref="Size"/>): the most pixels an encoded image may have. A header claiming more
+    /// is refused before it is decoded, as a likely decompression bomb (left out under <see cref="SkipDamaged"/>).
+    /// </summary>
+    /// <value>The default value is <see cref="ImageShape.DefaultMaxPixels"/> (178,956,970, PIL's limit).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not 1 to <see cref="ImageShape.MaxPixels"/>.</exception>
+    public long MaxPixels
+    {
+        get;
+        set => field = Codecs.PixelLimit.Validate(value);
+    } = ImageShape.DefaultMaxPixels;
+
     /// <summary>The layout and type of the batches' pixels.</summary>
     /// <value>The default value is <see cref="LoaderOutput.BytesHwc"/>.</value>
     public LoaderOutput Output { get; set; } = LoaderOutput.BytesHwc;

@@ -34,12 +34,21 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         }
         var payload = _payload.AsSpan(0, (int)header.PayloadLength);
         var random = LoaderRandom.For(options.Seed, epoch, id);
+        string? refusal = null;
         try
         {
             if (header.IsRaw) LoadRaw(payload, header.Shape, ref random, output);
-            else LoadEncoded(payload, ImageCodecs.Get(header.Encoding), ref random, output);
+            else
+            {
+                var codec = ImageCodecs.Get(header.Encoding);
+                var info = codec.ReadInfo(payload);
+                refusal = PixelLimit.Refusal(info, options.MaxPixels, "--max-pixels (LoaderOptions.MaxPixels)");
+                if (refusal is null) LoadEncoded(payload, codec, info, ref random, output);
+            }
         }
         catch (InvalidDataException e) { throw StoreChecks.Damaged(store.Path, id, e.Message); }
+        // A refusal, not damage: the image may be genuine.
+        if (refusal is not null) throw new InvalidDataException($"store '{store.Path}': image {id}: {refusal}.");
         return header.Label;
     }
 
@@ -56,9 +65,8 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         _resampler.Resize(pixels, shape.Width, shape.Height, Channels, crop.X, crop.Y, crop.Width, crop.Height, output, _size, _size, flip);
     }
 
-    private void LoadEncoded(ReadOnlySpan<byte> data, IImageCodec codec, ref LoaderRandom random, Span<byte> output)
+    private void LoadEncoded(ReadOnlySpan<byte> data, IImageCodec codec, ImageInfo info, ref LoaderRandom random, Span<byte> output)
     {
-        var info = codec.ReadInfo(data);
         var upright = info.Shape;
         var crop = Window(upright.Width, upright.Height, ref random);
         bool flip = Flip(ref random);

@@ -176,6 +176,7 @@ internal sealed class ImageFileStage(int size)
             var codec = ImageCodecs.Detect(bytes)
                 ?? throw new InvalidDataException($"not an image ImageStash reads ({string.Join(", ", ImageCodecs.All.Select(c => c.Encoding))}); it is another kind of file or damaged");
             var info = codec.ReadInfo(bytes);
+            PixelLimit.Check(info, options.MaxPixels, "--max-pixels (SourceOptions.MaxPixels)");
             var header = new ImageHeader(0, info.Shape, label, name) { Encoding = codec.Encoding, PayloadLength = bytes.Length };
             if (RecordMaker.KeepsBytes(info.Shape, options))
             {

@@ -56,6 +56,18 @@ public sealed class SourceOptions
         set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown check.");
     } = DecodeCheck.Scaled;
 
+    /// <summary>
+    /// The most pixels an image file may have: a header claiming more is refused (skipped under
+    /// <see cref="SourceErrorMode.Skip"/>) before it is decoded, as a likely decompression bomb.
+    /// </summary>
+    /// <value>The default value is <see cref="ImageShape.DefaultMaxPixels"/> (178,956,970, PIL's limit).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not 1 to <see cref="ImageShape.MaxPixels"/>.</exception>
+    public long MaxPixels
+    {
+        get;
+        set => field = Codecs.PixelLimit.Validate(value);
+    } = ImageShape.DefaultMaxPixels;
+
     /// <summary>What to do with an input that cannot be read.</summary>
     /// <value>The default value is <see cref="SourceErrorMode.Fail"/>.</value>
     public SourceErrorMode OnError { get; set; } = SourceErrorMode.Fail;

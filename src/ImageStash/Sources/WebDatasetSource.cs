@@ -101,8 +101,10 @@ public sealed partial class WebDatasetSource : IImageSource
             using var stream = new FileStream(tar, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             using var reader = new TarReader(stream);
             sample.Reset("");
+            long end = 0; // where the last member's data ends, padded to a block
             while (NextMember(reader, tar, sample.Key) is { } entry)
             {
+                end = entry.DataOffset + (entry.Length + 511) / 512 * 512;
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 string member = entry.Name;
                 int slash = member.LastIndexOf('/');
@@ -127,6 +129,10 @@ public sealed partial class WebDatasetSource : IImageSource
                 else if (extension is "cls" or "json" && sample.Label is null)
                     sample.Label = ReadLabel(entry, tar, extension, ref sample.Scratch);
             }
+            // A tar cut at a member's boundary reads as a shorter archive: only the end-of-archive blocks (zeros)
+            // after the last member tell the two apart, and the last sample may have lost members.
+            if (stream.Length < end + 512)
+                throw new InvalidDataException($"'{tar}' is truncated{(sample.Key.Length > 0 ? $" after key '{sample.Key}'" : "")}: it ends without the end-of-archive blocks a whole tar file has; download or write it again.");
             if (Finish(sample, tar) is { } last) yield return last;
         }
     }

@@ -49,7 +49,18 @@ public sealed class StoreBenchmarkTests : IDisposable
         foreach (int count in new[] { 1, 10, 50 })
             foreach (string op in new[] { StoreBenchmark.WriteSequential, StoreBenchmark.ReadSequential, StoreBenchmark.Memcpy })
                 Assert.NotNull(results.Find(StoreBenchmark.LimitStore, op, count));
-        Assert.Equal(3 * 2 + 3 * 3 * 2 + 3 * 3, results.Rows.Count);
+        // The folder store writes a file per image: its writes are compared with creating as many files of the same
+        // sizes; the one-file stores' with the sequential write.
+        foreach (int count in new[] { 1, 10, 50 })
+        {
+            var files = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.CreateFiles, count)!;
+            Assert.True(files.DiskAllocated > 0, $"create_files {count}: disk use measured");
+            Assert.Equal(results.Find("png", StoreBenchmark.StoreMany, count)!.MedianSeconds / files.MedianSeconds, results.Find("png", StoreBenchmark.StoreMany, count)!.MultipleOfLimit!.Value, 9);
+            var sequential = results.Find(StoreBenchmark.LimitStore, StoreBenchmark.WriteSequential, count)!;
+            foreach (string store in new[] { "lmdb", "hdf5" })
+                Assert.Equal(results.Find(store, StoreBenchmark.StoreMany, count)!.MedianSeconds / sequential.MedianSeconds, results.Find(store, StoreBenchmark.StoreMany, count)!.MultipleOfLimit!.Value, 9);
+        }
+        Assert.Equal(3 * 2 + 3 * 3 * 2 + 3 * 3 + 3, results.Rows.Count);
         Assert.False(Directory.Exists(_dir.File("work")), "the bench removes the stores it made");
     }
 

@@ -173,7 +173,7 @@ public sealed class BadInputTests : IDisposable
         string path = name.Contains("://") ? name : _dir.File(name);
         var (exit, _, err) = CliRunner.Run("import", "synthetic:10", path);
         Assert.Equal(2, exit);
-        Assert.Equal($"imagestash: error: '{path}' names no store kind: use s3://BUCKET/PREFIX, a folder with index.json, .lmdb, .h5/.hdf5, a folder path, or --format shards|lmdb|hdf5|png.", OneLine(err));
+        Assert.Equal($"imagestash: error: '{path}' names no store kind: use s3://BUCKET/PREFIX, a folder with index.json, .lmdb, .h5/.hdf5, .parquet (a file, 'data/train-*.parquet' or a folder of them), a folder path, or --format shards|lmdb|hdf5|hf|png.", OneLine(err));
         Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
         Assert.False(Directory.Exists("gs:"));
     }

@@ -16,6 +16,7 @@ namespace ImageStash.Tests.Reliability;
 /// IMAGESTASH_DAMAGE_REPORT=FILE for the table of outcomes.
 /// </para>
 /// </summary>
+[Trait("Tier", "Full")] // 2,000 images per store kind, damaged and read every way: 20-30 s of CPU, too long for the quick tier
 public sealed class DamageTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -1,5 +1,3 @@
-using ImageStash.Shards.Internal;
-
 namespace ImageStash.Tests.Shards;
 
 /// <summary>

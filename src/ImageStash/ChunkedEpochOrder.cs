@@ -1,21 +1,26 @@
 using System.Globalization;
 using System.Text;
 
-namespace ImageStash.Shards.Internal;
+namespace ImageStash;
 
 /// <summary>
-/// The loader's order over a shard set for one rank (<see cref="IEpochOrder"/>). An epoch's positions
+/// The epoch plan of docs/formats/shards.md for one rank, over a store read chunk by chunk — a shard set's shards, a
+/// Parquet dataset's row groups, a stranger's blocks — as an <see cref="IStreamingStore"/> hands it to the loader. Each
+/// epoch visits the chunks in a seeded order and shuffles the samples of every window of consecutive chunks, so a
+/// reader holds only a window of chunks (and those it fetches ahead) at a time. An epoch's positions
 /// (<see cref="EpochPlan"/>) not yet handed out when this rank's segment began — all of them at an epoch's start —
 /// are split into one contiguous range per rank. Every rank gets the same number of samples, ⌈positions / world⌉:
 /// a rank the split leaves one short repeats its first sample (so at most one repeat per rank per epoch). A saved state records the segment (world size and the ranges left) and batches done; resuming on the
 /// same world size continues the segment, on another one splits what is left anew: every sample exactly once.
 /// </summary>
-internal sealed class ShardOrder : IEpochOrder
+public sealed class ChunkedEpochOrder : IEpochOrder
 {
     /// <summary>The epoch plan's version, the first part of a saved state's stream position.</summary>
     public const string Version = "shards-v2";
 
-    private readonly ShardSetStore _store;
+    private readonly Func<long, long> _idAt;
+    private readonly Action<int>? _prefetch;
+    private readonly int _prefetchChunks;
     private readonly EpochOrderOptions _options;
     private readonly long[] _shardSamples;
     private readonly int _window;
@@ -23,21 +28,40 @@ internal sealed class ShardOrder : IEpochOrder
     private readonly List<(long Start, long End)>? _segment; // the resumed epoch's positions left at the segment's start; null: all
     private (int Epoch, long[] Ids, (int Shard, long First)[] Visits)? _current;
 
-    public ShardOrder(ShardSetStore store, EpochOrderOptions options, EpochOrderState? resume)
+    /// <summary>Creates the order for one rank, resumed from <paramref name="resume"/> when given.</summary>
+    /// <param name="chunkSamples">Samples in each chunk, in the order the store holds them (none empty).</param>
+    /// <param name="idAt">The id of the sample at a row: rows count samples in the order the store holds them.</param>
+    /// <param name="window">Chunks whose samples are shuffled together (at least 1).</param>
+    /// <param name="options">The loader's seed, batching and rank.</param>
+    /// <param name="resume">A state saved from <see cref="Save"/>, or null to start at epoch 0.</param>
+    /// <param name="prefetch">Called with a chunk's index when the reader will soon need it (from the reader's thread:
+    /// start a fetch and return); null when the store needs no warning.</param>
+    /// <param name="prefetchChunks">How many chunks beyond the current batch's to announce (0–64).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A chunk is empty, or the window or prefetch count is out of range.</exception>
+    /// <exception cref="ArgumentException">The saved state was made with other options or another window, or is malformed.</exception>
+    public ChunkedEpochOrder(IReadOnlyList<long> chunkSamples, Func<long, long> idAt, int window, EpochOrderOptions options,
+        EpochOrderState? resume, Action<int>? prefetch = null, int prefetchChunks = 0)
     {
-        _store = store;
+        ArgumentNullException.ThrowIfNull(chunkSamples);
+        ArgumentNullException.ThrowIfNull(idAt);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(prefetchChunks);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefetchChunks, 64);
+        foreach (long samples in chunkSamples) ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1, nameof(chunkSamples));
+        (_idAt, _prefetch, _prefetchChunks) = (idAt, prefetch, prefetchChunks);
         _options = options;
-        _shardSamples = store.ShardSamples;
-        _window = store.Options.ShuffleShards;
+        _shardSamples = [.. chunkSamples];
+        _window = window;
         if (resume is null)
         {
             Start = options.Beginning;
             return;
         }
         options.CheckResume(resume, anyWorldSize: true);
-        var (window, remaining) = Parse(resume.Stream);
-        if (window != _window)
-            throw new ArgumentException($"The saved state was made with a shuffle window of {window} shards, this set is read with {_window}; resume with the same ShuffleShards.", nameof(resume));
+        var (savedWindow, remaining) = Parse(resume.Stream);
+        if (savedWindow != _window)
+            throw new ArgumentException($"The saved state was made with a shuffle window of {savedWindow} chunks, this store is read with {_window}; resume with the same shuffle window.", nameof(resume));
         _segmentEpoch = resume.Epoch;
         if (resume.WorldSize == options.WorldSize)
         {
@@ -59,24 +83,28 @@ internal sealed class ShardOrder : IEpochOrder
         Start = new EpochOrderState(resume.Epoch, 0, options.Seed, options.BatchSize, options.WorldSize);
     }
 
-    /// <summary>Where the loader starts: epoch and batch within this rank's sequence for that epoch.</summary>
+    /// <inheritdoc />
     public EpochOrderState Start { get; }
 
+    /// <inheritdoc />
     public long[] Ids(int epoch) => Sequence(epoch).Ids;
 
+    /// <inheritdoc />
     public void Scheduled(int epoch, long start)
     {
+        if (_prefetch is null) return;
         var visits = Sequence(epoch).Visits;
         long now = start + _options.BatchSize;
         int ahead = 0;
         foreach (var (shard, first) in visits)
         {
             if (first < start) continue;
-            if (first >= now && ahead++ >= _store.Options.PrefetchShards) break;
-            _store.Prefetch(shard);
+            if (first >= now && ahead++ >= _prefetchChunks) break;
+            _prefetch(shard);
         }
     }
 
+    /// <inheritdoc />
     public EpochOrderState Save(EpochOrderState position) => position with
     {
         BatchSize = _options.BatchSize,
@@ -84,7 +112,7 @@ internal sealed class ShardOrder : IEpochOrder
         Stream = Format(_window, position.Epoch == _segmentEpoch ? _segment : null),
     };
 
-    /// <summary>This rank's ids for the epoch and the shards in the order it first needs them.</summary>
+    /// <summary>This rank's ids for the epoch and the chunks in the order it first needs them.</summary>
     private (long[] Ids, (int Shard, long First)[] Visits) Sequence(int epoch)
     {
         if (_current is { } c && c.Epoch == epoch) return (c.Ids, c.Visits);
@@ -114,7 +142,7 @@ internal sealed class ShardOrder : IEpochOrder
         {
             var (row, shard) = plan.At(position);
             if (seen.Add(shard)) visits.Add((shard, k));
-            ids[k++] = _store.IdAt(row);
+            ids[k++] = _idAt(row);
         }
     }
 
@@ -150,7 +178,7 @@ internal sealed class ShardOrder : IEpochOrder
 
     private static (int Window, List<(long Start, long End)>? Remaining) Parse(string? stream)
     {
-        if (stream is null) throw new ArgumentException("The saved state is not a shard set's (it has no stream position); it was saved by a loader over another kind of store.", "resume");
+        if (stream is null) throw new ArgumentException("The saved state has no stream position: it was saved by a loader over a store that is not read chunk by chunk.", "resume");
         if (stream.StartsWith("shards-v1", StringComparison.Ordinal))
             throw new ArgumentException($"The saved state '{stream}' follows epoch plan v1, which this version no longer computes (plan v2 draws from SplitMix64, docs/formats/shards.md); start the epoch afresh.", "resume");
         int window = 0;

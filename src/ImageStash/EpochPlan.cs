@@ -1,10 +1,10 @@
-namespace ImageStash.Shards.Internal;
+namespace ImageStash;
 
 /// <summary>
-/// One epoch's canonical order of a shard set (plan version 2, docs/formats/shards.md), the same whatever the world
-/// size: the shards in a seeded order, cut into windows of consecutive shards, the samples of each window in a seeded
-/// permutation. Position p of the epoch is one row (sample, in the order written). Ranks take ranges of positions, so
-/// each reads about its share of the shards, and a resume on another world size splits what is left. Every draw comes
+/// One epoch's canonical order of a store read chunk by chunk (plan version 2, docs/formats/shards.md; a chunk is a
+/// shard of a shard set or a row group of a Parquet dataset), the same whatever the world size: the chunks in a seeded
+/// order, cut into windows of consecutive chunks, the samples of each window in a seeded permutation. Position p of the epoch is one row (sample, in the order written). Ranks take ranges of positions, so
+/// each reads about its share of the chunks, and a resume on another world size splits what is left. Every draw comes
 /// from SplitMix64, which the spec writes out, so the Python package computes the identical order.
 /// </summary>
 internal sealed class EpochPlan

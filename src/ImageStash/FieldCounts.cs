@@ -28,6 +28,9 @@ public sealed class FieldCounts
     }
 
     /// <summary>"text (1,000), tags (20)", at most 12 names then how many more; "(none)" when no record had fields.</summary>
-    public override string ToString() => _order.Count == 0 ? "(none)"
-        : string.Join(", ", _order.Take(12).Select(n => $"{n} ({_counts[n]:N0})")) + (_order.Count > 12 ? $", … {_order.Count} names" : "");
+    public override string ToString() => Describe(Counts, name => name);
+
+    /// <summary>Names with counts as <see cref="ToString"/> writes them (a shard set's index holds them too), each name passed through <paramref name="show"/>.</summary>
+    public static string Describe(IReadOnlyList<KeyValuePair<string, long>> counts, Func<string, string> show) => counts.Count == 0 ? "(none)"
+        : string.Join(", ", counts.Take(12).Select(c => $"{show(c.Key)} ({c.Value:N0})")) + (counts.Count > 12 ? $", … {counts.Count} names" : "");
 }

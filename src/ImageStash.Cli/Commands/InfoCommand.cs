@@ -27,7 +27,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"images:   {store.Count:N0}");
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
         console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
-        console.WriteLine($"fields:   {fields}");
+        console.WriteLine($"fields:   {FieldCounts.Describe(fields.Counts, Printable.Name)}");
         console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
@@ -45,7 +45,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : "varied (in each sample's JSON)")}");
         console.WriteLine($"shards:   {index.Shards.Count:N0}, {Bytes(index.Bytes)} ({Bytes(index.Shards.Count == 0 ? 0 : index.Bytes / index.Shards.Count)} each on average)");
         if (store.CacheFolder is { } cache) console.WriteLine($"cache:    {cache}");
-        console.WriteLine($"fields:   {(index.Version >= 2 ? "some samples have fields (in each sample's JSON; `get` shows them)" : "(none)")}");
+        console.WriteLine($"fields:   {FieldCounts.Describe(index.FieldCounts, Printable.Name)}");
         console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;

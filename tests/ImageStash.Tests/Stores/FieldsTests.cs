@@ -129,6 +129,13 @@ public sealed class FieldsTests : IDisposable
         Assert.Equal(2, shards.Index.Version);
         Assert.Null(StoreConverter.FindDifference(with, shards));
         Assert.True(shards.TryGetHeader(4, out var h) && h.Fields == Caption(4));
+        // The index counts the field names, so `info` summarises them without reading a shard.
+        Assert.Equal([new("text", 5), new("n", 5)], shards.Index.FieldCounts);
+        var (exit, output, err) = CliRunner.Run("info", _dir.File("with-set"));
+        Assert.True(exit == 0, err);
+        Assert.Contains("fields:   text (5), n (5)", output);
+        (exit, output, _) = CliRunner.Run("info", _dir.File("plain-set"));
+        Assert.Contains("fields:   (none)", output);
     }
 
     [Fact]

@@ -35,6 +35,31 @@ public sealed class DatasetImportTests : IDisposable
         Assert.Contains("images:   4", CliRunner.Run("info", store).Out); // 3 before, and train/000000 committed in its own batch
     }
 
+    [Fact]
+    public void Webdataset_to_store_to_shards_to_store_keeps_bytes_labels_and_names()
+    {
+        string first = _dir.File("a.lmdb"), set = _dir.File("set"), last = _dir.File("b.lmdb");
+        Assert.Equal(0, CliRunner.Run("import", TestData.Path("webdataset/wds-{000000..000001}.tar"), first).Exit);
+        var shard = CliRunner.Run("shard", first, set, "--shard-size", "40KiB");
+        Assert.True(shard.Exit == 0, shard.Err);
+        var convert = CliRunner.Run("convert", set, last);
+        Assert.True(convert.Exit == 0, convert.Err);
+        Assert.Equal(Payloads(first), Payloads(last)); // bytes exact (before the stores are opened below: LMDB opens an environment once per process)
+        var registry = new ImageStash.Tools.StoreRegistry(ImageStash.Shards.ShardSetStore.Provider, LmdbStore.Provider);
+        using var a = registry.OpenRead(first);
+        using var shards = registry.OpenRead(set);
+        using var b = registry.OpenRead(last);
+        Assert.True(((ImageStash.Shards.ShardSetStore)shards).Index.Shards.Count >= 2);
+        Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, shards));
+        Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, b));
+        for (long id = 0; id < 6; id++)
+        {
+            Assert.True(a.TryGetHeader(id, out var x));
+            Assert.True(b.TryGetHeader(id, out var y));
+            Assert.Equal((x.Label, x.Name), (y.Label, y.Name));
+        }
+    }
+
     /// <summary>
     /// Issue 20's bad inputs, each imported into a store that already holds images: one line naming the file and the
     /// row or key, exit 1, and every image stored before still there, byte for byte.

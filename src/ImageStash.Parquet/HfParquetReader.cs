@@ -14,7 +14,7 @@ namespace ImageStash.Parquet;
 /// <c>label</c> or <c>labels</c>. Every other top-level column of strings, integers, floating-point numbers or
 /// booleans becomes a field of the row's record under the column's name (a null is left out; a column of Parquet's
 /// JSON logical type is parsed, so nested values our export writes as JSON come back as they were); nested Parquet
-/// columns (lists, structs) are not read.
+/// columns (lists, structs), decimals, dates and times are not read.
 /// </remarks>
 public sealed class HfParquetReader : IDisposable
 {
@@ -60,7 +60,9 @@ public sealed class HfParquetReader : IDisposable
                 string[] names = column.Path.ToDotVector();
                 if (c == _labelColumn || names.Length != 1 || column.MaxRepetitionLevel > 0) continue;
                 bool text = column.PhysicalType == PhysicalType.ByteArray && column.LogicalType is StringLogicalType or JsonLogicalType;
-                if (text || column.PhysicalType is PhysicalType.Int32 or PhysicalType.Int64 or PhysicalType.Float or PhysicalType.Double or PhysicalType.Boolean)
+                // Integers only as plain or INT logical types: a decimal, date or timestamp stored as an integer is not its number.
+                bool integer = column.PhysicalType is PhysicalType.Int32 or PhysicalType.Int64 && column.LogicalType is NoneLogicalType or IntLogicalType;
+                if (text || integer || column.PhysicalType is PhysicalType.Float or PhysicalType.Double or PhysicalType.Boolean)
                     _fieldColumns.Add((c, names[0], column.LogicalType is JsonLogicalType));
             }
             RowCount = meta.NumRows;
@@ -262,8 +264,8 @@ public sealed class HfParquetReader : IDisposable
                     break;
                 case ColumnReader<long> l64: Typed(l64, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
                 case ColumnReader<int> l32: Typed(l32, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
-                case ColumnReader<double> f64: Typed(f64, x => double.IsFinite(x) ? System.Text.Json.Nodes.JsonValue.Create(x) : null); break;
-                case ColumnReader<float> f32: Typed(f32, x => float.IsFinite(x) ? System.Text.Json.Nodes.JsonValue.Create(x) : null); break;
+                case ColumnReader<double> f64: Typed(f64, x => double.IsFinite(x) ? HfFieldColumns.DoubleNode(x) : null); break;
+                case ColumnReader<float> f32: Typed(f32, x => float.IsFinite(x) ? HfFieldColumns.DoubleNode(double.Parse(x.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture)) : null); break;
                 case ColumnReader<bool> b: Typed(b, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
             }
 

@@ -13,7 +13,7 @@ internal enum HfFieldKind
     /// <summary>Every value an integer whose text is its int64's: an int64 column.</summary>
     Int64,
 
-    /// <summary>Every value a number whose text is its double's as System.Text.Json writes it: a double column.</summary>
+    /// <summary>Every value a number written as a double column gives back (<see cref="HfFieldColumns.DoubleText"/>): a double column.</summary>
     Double,
 
     /// <summary>Every value true or false: a boolean column.</summary>
@@ -36,7 +36,7 @@ internal sealed record HfFieldColumn(string Field, string Column, HfFieldKind Ki
 /// </summary>
 internal sealed class HfFieldColumns
 {
-    private readonly Dictionary<string, (HfFieldKind Kind, bool IntsAreDoubles, int Order)> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (HfFieldKind Kind, int Order)> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Widens the columns so they hold <paramref name="fields"/>.</summary>
     public void Add(RecordFields fields)
@@ -44,17 +44,9 @@ internal sealed class HfFieldColumns
         using var doc = JsonDocument.Parse(fields.Utf8);
         foreach (var member in doc.RootElement.EnumerateObject())
         {
-            var (kind, intIsDouble) = KindOf(member.Value);
-            if (!_seen.TryGetValue(member.Name, out var column))
-            {
-                _seen[member.Name] = (kind, intIsDouble, _seen.Count);
-                continue;
-            }
-            bool ints = column.IntsAreDoubles && intIsDouble;
-            var merged = column.Kind == kind ? kind
-                : (column.Kind, kind) is (HfFieldKind.Int64, HfFieldKind.Double) or (HfFieldKind.Double, HfFieldKind.Int64) && ints ? HfFieldKind.Double
-                : HfFieldKind.Json;
-            _seen[member.Name] = (merged, ints, column.Order);
+            var kind = KindOf(member.Value);
+            if (!_seen.TryGetValue(member.Name, out var column)) _seen[member.Name] = (kind, _seen.Count);
+            else if (column.Kind != kind) _seen[member.Name] = (HfFieldKind.Json, column.Order); // a mix: 2 and 2.5 stay as written
         }
     }
 
@@ -66,7 +58,7 @@ internal sealed class HfFieldColumns
     {
         var used = new HashSet<string>(taken, StringComparer.Ordinal);
         var columns = new List<HfFieldColumn>();
-        foreach (var (name, (kind, _, _)) in _seen.OrderBy(s => s.Value.Order))
+        foreach (var (name, (kind, _)) in _seen.OrderBy(s => s.Value.Order))
         {
             string column = name;
             while (!used.Add(column)) column += "_";
@@ -75,27 +67,34 @@ internal sealed class HfFieldColumns
         return columns;
     }
 
-    /// <summary>
-    /// A value's kind; for an integer, also whether a double column would give its text back (|value| below 2^53, as
-    /// a mix of integers and fractions is written as doubles).
-    /// </summary>
-    private static (HfFieldKind Kind, bool IntIsDouble) KindOf(JsonElement value)
+    /// <summary>A value's kind: the column that gives its JSON text back exactly.</summary>
+    private static HfFieldKind KindOf(JsonElement value)
     {
         switch (value.ValueKind)
         {
-            case JsonValueKind.String: return (HfFieldKind.String, true);
-            case JsonValueKind.True or JsonValueKind.False: return (HfFieldKind.Boolean, true);
+            case JsonValueKind.String: return HfFieldKind.String;
+            case JsonValueKind.True or JsonValueKind.False: return HfFieldKind.Boolean;
             case JsonValueKind.Number:
                 string text = value.GetRawText();
                 if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) && l.ToString(CultureInfo.InvariantCulture) == text)
-                    return (HfFieldKind.Int64, DoubleText(l) == text);
+                    return HfFieldKind.Int64;
                 if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && DoubleText(d) == text)
-                    return (HfFieldKind.Double, true);
-                return (HfFieldKind.Json, true);
-            default: return (HfFieldKind.Json, true);
+                    return HfFieldKind.Double;
+                return HfFieldKind.Json;
+            default: return HfFieldKind.Json;
         }
     }
 
-    /// <summary>A double's text as the reader's fields write it.</summary>
-    public static string DoubleText(double value) => JsonValue.Create(value).ToJsonString();
+    /// <summary>
+    /// A floating-point column's value as a field: its shortest round-trip text, with ".0" when that looks like an
+    /// integer (13.0, not 13), so a float column whose values are whole comes back a float column, not int64.
+    /// </summary>
+    public static string DoubleText(double value)
+    {
+        string text = JsonValue.Create(value).ToJsonString();
+        return text.AsSpan().IndexOfAny('.', 'E', 'e') < 0 ? text + ".0" : text;
+    }
+
+    /// <summary><see cref="DoubleText"/> as a JSON node.</summary>
+    public static JsonNode DoubleNode(double value) => JsonNode.Parse(DoubleText(value))!;
 }

@@ -33,7 +33,7 @@ public sealed class HfParquetExportFieldsTests : IDisposable
     private static RecordFields? FieldsOf(long id) => (id % 4) switch
     {
         0 => RecordFields.Parse($$"""{"text":"caption {{id}}","n":{{id}},"score":{{id}}.5,"ok":true,"tags":["a","b"],"label":"dup"}"""),
-        1 => RecordFields.Parse($$"""{"text":"c","n":-{{id}},"score":2,"ok":false,"mixed":1}"""),
+        1 => RecordFields.Parse($$"""{"text":"c","n":-{{id}},"score":2.0,"ok":false,"mixed":1}"""),
         2 => RecordFields.Parse("""{"mixed":"x","box":{"x":1,"y":[2,3]},"nul":null,"big":1.50}"""),
         _ => null,
     };

@@ -8,7 +8,6 @@ public sealed partial class HfParquetStore
 {
     private readonly ConcurrentBag<HfParquetReader>[] _readers; // idle readers of each file: one per thread reading it
     private readonly ConcurrentBag<byte[]> _spare = []; // buffers of dropped row groups, for the next ones: fresh memory costs page faults
-    internal static readonly bool FieldsInHeaders = false;
     private readonly object _gate = new();
     private readonly Dictionary<int, RowGroup> _open = [];
     private long _clock;
@@ -115,9 +114,7 @@ public sealed partial class HfParquetStore
                 offsets[i + 1] = at;
                 string where = $"'{_files[f]}' row {row.Row:N0}";
                 (headers[i], string? problem) = HeaderOf(image, first + i, row.Label, row.Path ?? $"{stem}/{row.Row:D6}");
-                // Fields stay out of the store's headers until every store kind keeps them (issue 20, branch fields):
-                // convert checks each header it copies, fields included, and an LMDB target would drop them.
-                if (FieldsInHeaders) headers[i] = headers[i] with { Fields = row.Fields };
+                headers[i] = headers[i] with { Fields = row.Fields };
                 problems[i] = reader.LabelProblem(row.Row, row.Label) ?? (problem is null ? null : $"{where}: {problem}.");
                 i++;
             }

@@ -67,8 +67,8 @@ internal static class CropCost
                 var before = Process.GetCurrentProcess().TotalProcessorTime;
                 foreach (long id in ids)
                 {
-                    if (toFloats) photos.LoadFloats(store, id, 0, floats); // as the loader does: each row to floats as it is resized
-                    else photos.Load(store, id, 0, output);
+                    photos.Load(store, id, 0, output);
+                    if (toFloats) ImageStash.Pixels.Layouts.HwcToFloats(output, floats, 224 * 224, 3, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
                 }
                 best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - before).TotalSeconds);
             }

@@ -262,21 +262,17 @@ public sealed class ImageLoader : IDisposable
             return;
         }
         int index = unit;
-        // Floats are written as each output row is resized (no HWC image in between); bytes CHW go through HWC.
-        bool floats = _options.Output == LoaderOutput.FloatsChw && Shape.Channels == 3;
-        var hwc = floats ? default : _options.Output == LoaderOutput.BytesHwc ? batch.PixelBuffer.AsSpan((int)(index * size), (int)size) : scratch.Hwc;
+        var hwc = _options.Output == LoaderOutput.BytesHwc ? batch.PixelBuffer.AsSpan((int)(index * size), (int)size) : scratch.Hwc;
         try
         {
-            batch.LabelBuffer[index] = floats
-                ? scratch.Photos!.LoadFloats(_store, batch.IdBuffer[index], batch.Epoch, batch.FloatBuffer!.AsSpan((int)(index * size), (int)size))
-                : scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, hwc);
+            batch.LabelBuffer[index] = scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, hwc);
         }
         catch (Exception e) when (_options.SkipDamaged && e is InvalidDataException or ImageStashException { Error: ImageStashError.DoesNotFit })
         {
             batch.Damaged[index] = true;
             return;
         }
-        if (!floats) ToOutput(batch, index, hwc);
+        ToOutput(batch, index, hwc);
     }
 
     /// <summary>A read-many met a damaged image: read each image alone to find which ones to leave out.</summary>

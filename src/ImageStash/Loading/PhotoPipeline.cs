@@ -21,23 +21,11 @@ internal sealed class PhotoPipeline(LoaderOptions options)
     private readonly Resampler _resampler = new();
     // Sized for typical photos at once and doubled when a larger one comes, so a loader thread stops allocating early.
     private byte[] _payload = new byte[256 << 10], _decoded = new byte[3 << 20], _upright = [];
-    // The loader's normalisation, for crops written straight to floats (LoadFloats).
-    private readonly float[] _mean = [.. options.Mean], _std = [.. options.Std];
 
     /// <summary>Writes record <paramref name="id"/>'s Size × Size × 3 crop into <paramref name="output"/> (HWC).</summary>
     /// <returns>The record's label.</returns>
     /// <exception cref="InvalidDataException">The record is damaged or does not decode; the message names store and id.</exception>
-    public int Load(IImageStore store, long id, int epoch, Span<byte> output) => Load(store, id, epoch, output, default);
-
-    /// <summary>
-    /// <see cref="Load(IImageStore, long, int, Span{byte})"/> straight to normalised CHW floats (the options' mean and
-    /// std): the same floats as loading bytes and converting them with <see cref="Layouts.HwcToFloats(ReadOnlySpan{byte}, Span{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>,
-    /// without the HWC image in between.
-    /// </summary>
-    public int LoadFloats(IImageStore store, long id, int epoch, Span<float> output) => Load(store, id, epoch, default, output);
-
-    /// <summary>Loads into <paramref name="bytes"/> (HWC), or into <paramref name="floats"/> (CHW) when bytes is empty.</summary>
-    private int Load(IImageStore store, long id, int epoch, Span<byte> bytes, Span<float> floats)
+    public int Load(IImageStore store, long id, int epoch, Span<byte> output)
     {
         if (!store.TryReadPayload(id, _payload, out var header))
         {
@@ -49,13 +37,13 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         string? refusal = null;
         try
         {
-            if (header.IsRaw) LoadRaw(payload, header.Shape, ref random, bytes, floats);
+            if (header.IsRaw) LoadRaw(payload, header.Shape, ref random, output);
             else
             {
                 var codec = ImageCodecs.Get(header.Encoding);
                 var info = codec.ReadInfo(payload);
                 refusal = PixelLimit.Refusal(info, options.MaxPixels, "--max-pixels (LoaderOptions.MaxPixels)");
-                if (refusal is null) LoadEncoded(payload, codec, info, ref random, bytes, floats);
+                if (refusal is null) LoadEncoded(payload, codec, info, ref random, output);
             }
         }
         catch (InvalidDataException e) { throw StoreChecks.Damaged(store.Path, id, e.Message); }
@@ -64,7 +52,7 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         return header.Label;
     }
 
-    private void LoadRaw(ReadOnlySpan<byte> pixels, ImageShape shape, ref LoaderRandom random, Span<byte> bytes, Span<float> floats)
+    private void LoadRaw(ReadOnlySpan<byte> pixels, ImageShape shape, ref LoaderRandom random, Span<byte> output)
     {
         if (shape.Channels != Channels)
         {
@@ -74,16 +62,10 @@ internal sealed class PhotoPipeline(LoaderOptions options)
         }
         var crop = Window(shape.Width, shape.Height, ref random);
         bool flip = Flip(ref random);
-        Resize(pixels, shape.Width, shape.Height, crop, flip, bytes, floats);
+        _resampler.Resize(pixels, shape.Width, shape.Height, Channels, crop.X, crop.Y, crop.Width, crop.Height, output, _size, _size, flip);
     }
 
-    private void Resize(ReadOnlySpan<byte> pixels, int width, int height, (double X, double Y, double Width, double Height) c, bool flip, Span<byte> bytes, Span<float> floats)
-    {
-        if (bytes.IsEmpty) _resampler.ResizeToFloats(pixels, width, height, c.X, c.Y, c.Width, c.Height, floats, _size, _size, flip, _mean, _std);
-        else _resampler.Resize(pixels, width, height, Channels, c.X, c.Y, c.Width, c.Height, bytes, _size, _size, flip);
-    }
-
-    private void LoadEncoded(ReadOnlySpan<byte> data, IImageCodec codec, ImageInfo info, ref LoaderRandom random, Span<byte> bytes, Span<float> floats)
+    private void LoadEncoded(ReadOnlySpan<byte> data, IImageCodec codec, ImageInfo info, ref LoaderRandom random, Span<byte> output)
     {
         var upright = info.Shape;
         var crop = Window(upright.Width, upright.Height, ref random);
@@ -102,10 +84,11 @@ internal sealed class PhotoPipeline(LoaderOptions options)
             pixels = _upright;
             if (info.SwapsSides) (width, height) = (height, width);
         }
-        Resize(pixels, width, height, plan.Crop, flip, bytes, floats);
+        var c = plan.Crop;
+        _resampler.Resize(pixels, width, height, Channels, c.X, c.Y, c.Width, c.Height, output, _size, _size, flip);
     }
 
-    /// <summary>The decode <see cref="Load(IImageStore, long, int, Span{byte})"/> does for an encoded record in an epoch (the crop drawn as it draws it).</summary>
+    /// <summary>The decode <see cref="Load"/> does for an encoded record in an epoch (the crop drawn as it draws it).</summary>
     internal DecodePlan PlanFor(IImageCodec codec, ImageInfo info, long id, int epoch)
     {
         var random = LoaderRandom.For(options.Seed, epoch, id);

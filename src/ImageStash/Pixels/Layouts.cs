@@ -76,14 +76,27 @@ internal static unsafe class Layouts
     /// <summary>(x / 255 − mean[c]) / std[c], channel by channel, into CHW.</summary>
     public static void HwcToFloats(ReadOnlySpan<byte> hwc, Span<float> chw, int plane, int channels, ReadOnlySpan<float> mean, ReadOnlySpan<float> std)
     {
-        if (channels == 3)
+        if (channels == 3 && Avx2.IsSupported && Fma.IsSupported)
         {
-            if (hwc.Length < plane * 3L || chw.Length < plane * 3L) throw new ArgumentException("The buffers are smaller than the image.", nameof(chw));
-            float* scale = stackalloc float[3], shift = stackalloc float[3];
-            for (int k = 0; k < 3; k++) (scale[k], shift[k]) = (1f / (255f * std[k]), -mean[k] / std[k]);
+            var (sr, sg, sb) = (Vector256.Create(1f / (255f * std[0])), Vector256.Create(1f / (255f * std[1])), Vector256.Create(1f / (255f * std[2])));
+            var (hr, hg, hb) = (Vector256.Create(-mean[0] / std[0]), Vector256.Create(-mean[1] / std[1]), Vector256.Create(-mean[2] / std[2]));
             fixed (byte* src = hwc)
             fixed (float* dst = chw)
-                RgbToFloats(src, hwc.Length, dst, plane, plane, scale, shift);
+            {
+                int p = 0;
+                for (; p + 8 <= plane && (p + 8) * 3 + 8 <= hwc.Length; p += 8)
+                {
+                    var (r, g, b) = Split8(src + p * 3);
+                    Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(r)), sr, hr).Store(dst + p);
+                    Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(g)), sg, hg).Store(dst + plane + p);
+                    Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(b)), sb, hb).Store(dst + 2 * plane + p);
+                }
+                for (int k = 0; k < 3; k++)
+                {
+                    float scale = 1f / (255f * std[k]), shift = -mean[k] / std[k];
+                    for (int q = p; q < plane; q++) dst[k * plane + q] = src[3 * q + k] * scale + shift;
+                }
+            }
             return;
         }
         for (int k = 0; k < channels; k++)
@@ -92,36 +105,6 @@ internal static unsafe class Layouts
             float scale = 1f / (255f * std[k]), shift = -mean[k] / std[k];
             for (int p = 0, s = k; p < plane; p++, s += channels) channel[p] = hwc[s] * scale + shift;
         }
-    }
-
-    /// <summary>
-    /// <paramref name="count"/> RGB pixels from <paramref name="src"/> (<paramref name="length"/> bytes readable) to
-    /// x × scale[c] + shift[c] at <paramref name="dst"/>, <paramref name="dst"/> + <paramref name="plane"/> and
-    /// <paramref name="dst"/> + 2 × <paramref name="plane"/>: a whole image (count = plane) or one row of one
-    /// (<see cref="Resampler.ResizeToFloats"/>). With AVX2 every pixel is a fused multiply-add, so a pixel's float is
-    /// the same whether it is converted eight at a time or alone.
-    /// </summary>
-    public static void RgbToFloats(byte* src, long length, float* dst, int count, int plane, float* scale, float* shift)
-    {
-        int p = 0;
-        if (Avx2.IsSupported && Fma.IsSupported)
-        {
-            var (sr, sg, sb) = (Vector256.Create(scale[0]), Vector256.Create(scale[1]), Vector256.Create(scale[2]));
-            var (hr, hg, hb) = (Vector256.Create(shift[0]), Vector256.Create(shift[1]), Vector256.Create(shift[2]));
-            // The second load reads 24 bytes from pixel p: stop where that would pass the readable end.
-            for (; p + 8 <= count && (p + 8) * 3L + 8 <= length; p += 8)
-            {
-                var (r, g, b) = Split8(src + p * 3);
-                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(r)), sr, hr).Store(dst + p);
-                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(g)), sg, hg).Store(dst + plane + p);
-                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(b)), sb, hb).Store(dst + 2 * plane + p);
-            }
-            for (int k = 0; k < 3; k++)
-                for (int q = p; q < count; q++) dst[k * plane + q] = MathF.FusedMultiplyAdd(src[3 * q + k], scale[k], shift[k]);
-            return;
-        }
-        for (int k = 0; k < 3; k++)
-            for (int q = 0; q < count; q++) dst[k * plane + q] = src[3 * q + k] * scale[k] + shift[k];
     }
 
     public static void ChwToFloats(ReadOnlySpan<byte> chw, Span<float> output, int plane, int channels, ReadOnlySpan<float> mean, ReadOnlySpan<float> std)

@@ -7,9 +7,8 @@ namespace ImageStash.Pixels;
 /// Resizes a rectangle of an HWC image to another size with a triangle (bilinear) filter whose support widens when
 /// shrinking, so shrinking is antialiased — the way PIL's <c>resize(..., BILINEAR)</c> works — in two separable
 /// passes with 14-bit fixed-point weights: first down the columns of the rectangle (the larger pass, 32 bytes at a
-/// time with AVX2), then along the row that gives (one pixel's channels at a time with SSE4.1). The two passes go
-/// output row by output row, so the intermediate row stays in L1 instead of a whole intermediate image passing through
-/// L2. One instance per thread: it keeps its weight tables and intermediate rows, so resizing allocates nothing once warm.
+/// time with AVX2), then along the rows that are left (one pixel's channels at a time with SSE4.1). One instance per
+/// thread: it keeps its weight tables and intermediate rows, so resizing allocates nothing once warm.
 /// </summary>
 internal sealed unsafe class Resampler
 {
@@ -24,7 +23,7 @@ internal sealed unsafe class Resampler
     private int[] _xStart = [], _xCount = [], _yStart = [], _yCount = [];
     private int[] _xWeights = [], _yWeights = [];
     private short[] _xPairs = []; // per output column: its (up to) four weights twice, as shorts, for PMADDWD
-    private byte[] _columns = [], _row = [];
+    private byte[] _columns = [];
 
     /// <summary>
     /// Resizes the rectangle (<paramref name="x0"/>, <paramref name="y0"/>, <paramref name="cropWidth"/> ×
@@ -37,31 +36,8 @@ internal sealed unsafe class Resampler
         double x0, double y0, double cropWidth, double cropHeight,
         Span<byte> destination, int outWidth, int outHeight, bool flip = false)
     {
-        if (destination.Length < (long)outWidth * outHeight * channels) throw new ArgumentException("The destination is smaller than the output.", nameof(destination));
-        Run(source, width, height, channels, x0, y0, cropWidth, cropHeight, destination, default, outWidth, outHeight, flip, default, default);
-    }
-
-    /// <summary>
-    /// <see cref="Resize"/> for RGB straight to normalised CHW floats: each output row is resized into a small buffer
-    /// and turned into floats at once (<see cref="Layouts.HwcToFloats"/>' formula, so the floats are exactly those of
-    /// <see cref="Resize"/> followed by it), without a whole HWC image in between.
-    /// </summary>
-    public void ResizeToFloats(ReadOnlySpan<byte> source, int width, int height,
-        double x0, double y0, double cropWidth, double cropHeight,
-        Span<float> destination, int outWidth, int outHeight, bool flip, ReadOnlySpan<float> mean, ReadOnlySpan<float> std)
-    {
-        if (destination.Length < (long)outWidth * outHeight * 3) throw new ArgumentException("The destination is smaller than the output.", nameof(destination));
-        if (mean.Length < 3 || std.Length < 3) throw new ArgumentException("Normalising RGB needs three means and three stds.", nameof(mean));
-        Run(source, width, height, 3, x0, y0, cropWidth, cropHeight, default, destination, outWidth, outHeight, flip, mean, std);
-    }
-
-    /// <summary>The two passes, row by row, into bytes HWC (<paramref name="bytes"/>) or, when it is empty, floats CHW.</summary>
-    private void Run(ReadOnlySpan<byte> source, int width, int height, int channels,
-        double x0, double y0, double cropWidth, double cropHeight,
-        Span<byte> bytes, Span<float> floats, int outWidth, int outHeight, bool flip, ReadOnlySpan<float> mean, ReadOnlySpan<float> std)
-    {
         if (source.Length < (long)width * height * channels) throw new ArgumentException("The source is smaller than its size says.", nameof(source));
-        bool toFloats = bytes.IsEmpty;
+        if (destination.Length < (long)outWidth * outHeight * channels) throw new ArgumentException("The destination is smaller than the output.", nameof(destination));
         int xTaps = Weights(x0, cropWidth, width, outWidth, ref _xStart, ref _xCount, ref _xWeights);
         int yTaps = Weights(y0, cropHeight, height, outHeight, ref _yStart, ref _yCount, ref _yWeights);
         if (flip) Mirror(outWidth, xTaps);
@@ -75,34 +51,24 @@ internal sealed unsafe class Resampler
         int spanBytes = (endColumn - firstColumn) * channels, rowBytes = outWidth * channels;
         // Shrinking by less than 2 (always, after a JPEG's DCT scaling) reads at most four pixels per output pixel.
         bool fourTaps = channels == 3 && Ssse3.IsSupported && PairWeights(outWidth, xTaps);
-        if (_columns.Length < spanBytes + Padding) _columns = new byte[spanBytes + Padding];
-        // Floats: each row's bytes go to a padded row buffer first, so its last pixel may be stored four bytes wide.
-        if (toFloats && _row.Length < rowBytes + Padding) _row = new byte[rowBytes + Padding];
-        Span<float> scale = stackalloc float[3], shift = stackalloc float[3];
-        if (toFloats)
-            for (int k = 0; k < 3; k++) (scale[k], shift[k]) = (1f / (255f * std[k]), -mean[k] / std[k]);
-        int plane = outWidth * outHeight;
+        if (_columns.Length < outHeight * spanBytes + Padding) _columns = new byte[outHeight * spanBytes + Padding];
         fixed (byte* src = source)
         fixed (byte* mid = _columns)
-        fixed (byte* dst = bytes)
-        fixed (byte* row = _row)
-        fixed (float* fdst = floats)
-        fixed (float* fscale = scale, fshift = shift)
+        fixed (byte* dst = destination)
         fixed (int* xs = _xStart, xc = _xCount, xw = _xWeights, ys = _yStart, yc = _yCount, yw = _yWeights)
         fixed (short* pairs = _xPairs)
         {
             long stride = (long)width * channels;
             byte* origin = src + firstColumn * channels;
-            byte* inRow = mid - firstColumn * channels; // indexed by absolute source column
+            for (int y = 0; y < outHeight; y++)
+                Vertical(origin + ys[y] * stride, stride, yc[y], yw + y * yTaps, mid + y * spanBytes, spanBytes);
             for (int y = 0; y < outHeight; y++)
             {
-                Vertical(origin + ys[y] * stride, stride, yc[y], yw + y * yTaps, mid, spanBytes);
-                byte* outRow = toFloats ? row : dst + (long)y * rowBytes;
-                bool lastRow = !toFloats && y == outHeight - 1;
-                if (channels == 3 && fourTaps) HorizontalFourTaps(inRow, outRow, outWidth, xs, pairs, lastRow);
-                else if (channels is 3 or 4 && Sse41.IsSupported) HorizontalSse(inRow, outRow, outWidth, channels, xs, xc, xw, xTaps, lastRow);
+                byte* inRow = mid + y * spanBytes - firstColumn * channels; // indexed by absolute source column
+                byte* outRow = dst + (long)y * rowBytes;
+                if (channels == 3 && fourTaps) HorizontalFourTaps(inRow, outRow, outWidth, xs, pairs, y == outHeight - 1);
+                else if (channels is 3 or 4 && Sse41.IsSupported) HorizontalSse(inRow, outRow, outWidth, channels, xs, xc, xw, xTaps, y == outHeight - 1);
                 else HorizontalScalar(inRow, outRow, outWidth, channels, xs, xc, xw, xTaps);
-                if (toFloats) Layouts.RgbToFloats(row, rowBytes + Padding, fdst + (long)y * outWidth, outWidth, plane, fscale, fshift);
             }
         }
     }

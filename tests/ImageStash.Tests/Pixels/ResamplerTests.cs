@@ -78,31 +78,4 @@ public sealed class ResamplerTests
             Assert.All(output.Skip(224 * 224 * 3), b => Assert.Equal(7, b));
         }
     }
-
-    // ResizeToFloats converts each output row as it is resized: its floats must be exactly (bit for bit) those of
-    // Resize followed by Layouts.HwcToFloats, in every case the row pass has (four taps, the general pass, enlarging,
-    // flipped, widths on and off a whole number of eight-pixel vectors), and nothing is written past the output.
-    [Theory]
-    [InlineData(300, 240, 0.0, 0.0, 300.0, 240.0, 224, 224, false)]
-    [InlineData(300, 240, 17.5, 9.25, 120.0, 160.0, 224, 224, true)]
-    [InlineData(1000, 700, 100, 50, 700, 600, 224, 224, true)]
-    [InlineData(90, 60, 3, 4, 70, 50, 33, 21, false)]
-    [InlineData(37, 29, 0, 0, 37, 29, 37, 29, false)]
-    public void Resizing_to_floats_equals_resizing_then_converting(int w, int h, double x0, double y0, double cw, double ch, int ow, int oh, bool flip)
-    {
-        float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
-        var src = new byte[w * h * 3];
-        new Random(w * h).NextBytes(src);
-        var resampler = new Resampler();
-        var bytes = new byte[ow * oh * 3];
-        resampler.Resize(src, w, h, 3, x0, y0, cw, ch, bytes, ow, oh, flip);
-        var expected = new float[ow * oh * 3];
-        Layouts.HwcToFloats(bytes, expected, ow * oh, 3, mean, std);
-        var floats = new float[ow * oh * 3 + 8];
-        floats.AsSpan(ow * oh * 3).Fill(-7f);
-        resampler.ResizeToFloats(src, w, h, x0, y0, cw, ch, floats.AsSpan(0, ow * oh * 3), ow, oh, flip, mean, std);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(floats[i]), $"float {i}: {floats[i]} against {expected[i]}");
-        Assert.All(floats.Skip(ow * oh * 3), f => Assert.Equal(-7f, f));
-    }
 }

@@ -119,7 +119,7 @@ def run_photos(args):
 
     transform = transforms.Compose([transforms.RandomResizedCrop(224), transforms.RandomHorizontalFlip(), transforms.PILToTensor()])
     folder = datasets.ImageFolder(args.folder, transform=transform)
-    ours = ShardDataset(args.set, transform=transform, batch_size=args.batch)
+    ours = ShardDataset(args.set, transform=transform, batch_size=args.batch, mode="RGB")  # RGB as ImageFolder's loader
     n = len(ShardSet(args.set))
     assert n == len(folder), (n, len(folder))
     print(f"{n:,} photos; DataLoader(num_workers={args.workers}, batch_size={args.batch}); torch {torch.__version__}, "

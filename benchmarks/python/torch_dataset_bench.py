@@ -2,11 +2,13 @@
 """The PyTorch Dataset over our LMDB store against the article's own LMDB read code, on 100,000 CIFAR images.
 
     /usr/bin/python3 benchmarks/python/torch_dataset_bench.py --source CIFAR.tar.gz --ours OURS.lmdb [--count 100000] [--repeat 3]
+        [--work DIR [--prepare]]
 
 The article's store is written here with its own code (a pickled CIFAR_Image per key); OURS.lmdb is an ImageStash
 LMDB store of the same count of raw 32x32 images (e.g. `imagestash import synthetic:100000:32x32 OURS.lmdb`).
 Both read every image into a numpy array with its label, in turns (article, ours, article, ours, ...); then ours
-through a DataLoader(num_workers=2, batch_size=256). Prints one line per run and the medians.
+through a DataLoader(num_workers=2, batch_size=256). Prints one line per run and the medians. With --work the article's
+store is kept in DIR and reused when it is there (--prepare: only write it, so that a timed run does not).
 """
 import argparse
 import os
@@ -29,12 +31,19 @@ def main():
     parser.add_argument("--ours", required=True)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work")
+    parser.add_argument("--prepare", action="store_true")
     args = parser.parse_args()
-    images, labels = article_peer.load_cifar_train(args.source, args.count)
-    work = tempfile.mkdtemp(prefix="imagestash-torch-bench-")
-    article = os.path.join(work, "article.lmdb")
-    os.makedirs(article)
-    article_peer.store_many_lmdb(article, images, labels)
+    work = args.work or tempfile.mkdtemp(prefix="imagestash-torch-bench-")
+    article = os.path.join(work, f"article-{args.count}.lmdb")
+    if not os.path.exists(os.path.join(article, "complete")):
+        images, labels = article_peer.load_cifar_train(args.source, args.count)
+        os.makedirs(article, exist_ok=True)
+        article_peer.store_many_lmdb(article, images, labels)
+        open(os.path.join(article, "complete"), "w").close()
+    if args.prepare:
+        print(f"the article's LMDB store of {args.count:,} images: {article}")
+        return
     data = StoreDataset(args.ours, as_array=True)
     assert len(data) >= args.count, f"{args.ours} holds {len(data)} images, fewer than {args.count}"
     theirs, ours = [], []

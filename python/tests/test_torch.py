@@ -38,6 +38,25 @@ def test_items_are_pil_images_or_arrays(stores):
     assert raw.shape == (10, 12, 3) and raw.dtype == np.uint8
 
 
+def test_mode_gives_every_image_one_mode_so_mixed_photos_make_batches(stores, tmp_path, cli):
+    from PIL import Image
+
+    path = stores[("lmdb", "photos")]
+    assert {StoreDataset(path)[i][0].mode for i in range(len(StoreDataset(path)))} == {"L", "RGB", "RGBA"}
+    assert {image.mode for image, _ in StoreDataset(path, mode="RGB")} == {"RGB"}
+    cli("shard", path, tmp_path / "set", "--shard-size", "64KiB")
+    crop = transforms.Compose([transforms.RandomResizedCrop(24), transforms.PILToTensor()])
+    batches = list(DataLoader(ShardDataset(str(tmp_path / "set"), transform=crop, mode="RGB", batch_size=8), batch_size=8, num_workers=2))
+    assert sum(len(labels) for _, labels in batches) == len(StoreDataset(path)) and batches[0][0].shape[1:] == (3, 24, 24)
+    raw = stores[("lmdb", "raw")]  # the LMDB fast path converts too
+    rgb, _ = StoreDataset(raw, as_array=True)[2]
+    grey, _ = StoreDataset(raw, as_array=True, mode="L")[2]
+    assert grey.shape == (10, 12, 1) and np.array_equal(grey[:, :, 0], np.asarray(Image.fromarray(rgb).convert("L")))
+    assert StoreDataset(raw, mode="L")[2][0].mode == "L"
+    with pytest.raises(ValueError, match="mode must be None"):
+        StoreDataset(raw, mode="CMYK")
+
+
 def test_every_rank_and_worker_count_gets_equal_samples_and_every_sample_is_read(shard_set):
     n = len(imagestash.ShardSet(shard_set))
     for world in range(1, 9):

@@ -5,4 +5,5 @@ namespace ImageStash.Parquet;
 /// <param name="Bytes">The image struct's <c>bytes</c>, exactly as stored; valid until the next row is asked for.</param>
 /// <param name="Path">The image struct's <c>path</c>, or null.</param>
 /// <param name="Label">The ClassLabel value, or -1 when the row has none (or the dataset has no label column).</param>
-public readonly record struct HfImageRow(long Row, ReadOnlyMemory<byte> Bytes, string? Path, int Label);
+/// <param name="Fields">The row's other columns (a <c>text</c> caption, …) as fields, or null when it has none.</param>
+public readonly record struct HfImageRow(long Row, ReadOnlyMemory<byte> Bytes, string? Path, int Label, RecordFields? Fields = null);

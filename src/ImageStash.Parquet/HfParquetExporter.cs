@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImageStash.Parquet.Internal;
 using ImageStash.Tools;
 
 namespace ImageStash.Parquet;
@@ -6,7 +7,9 @@ namespace ImageStash.Parquet;
 /// <summary>
 /// Writes a store as a Hugging Face image dataset: <c>OUT/data/train-00000-of-0000N.parquet</c>, files that
 /// <c>datasets.load_dataset("parquet", data_dir="OUT/data")</c> loads with an Image feature and a ClassLabel.
-/// Encoded images go in as the very bytes they were imported with; raw pixels as lossless PNG.
+/// Encoded images go in as the very bytes they were imported with; raw pixels as lossless PNG. Each field becomes a
+/// column: strings, integers, numbers and booleans as such, anything else (objects, arrays, nulls, a mix) as JSON text
+/// (see docs/formats/hf-parquet.md).
 /// </summary>
 public static class HfParquetExporter
 {
@@ -24,6 +27,14 @@ public static class HfParquetExporter
         if (Directory.Exists(data) && Directory.EnumerateFiles(data, options.Split + "-*.parquet").Any())
             throw new ImageStashException($"'{data}' already holds {options.Split}-*.parquet files; export into a new folder.", ImageStashError.AlreadyExists);
         Directory.CreateDirectory(data);
+        // A Parquet schema is fixed when a file is created: the field columns come from every record's fields first.
+        var fieldColumns = new HfFieldColumns();
+        foreach (long id in store.EnumerateIds())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (store.TryGetHeader(id, out var header) && header.Fields is { } fields) fieldColumns.Add(fields);
+        }
+        var columns = fieldColumns.Columns("image", "label");
         var written = new List<string>();
         HfParquetWriter? writer = null;
         long done = 0;
@@ -46,10 +57,10 @@ public static class HfParquetExporter
                 if (writer is null)
                 {
                     string path = Path.Combine(data, $"{options.Split}-{written.Count:D5}.parquet.partial");
-                    writer = new HfParquetWriter(path, store.ClassNames, options.RowGroupRows);
+                    writer = new HfParquetWriter(path, store.ClassNames, options.RowGroupRows, columns);
                     written.Add(path);
                 }
-                writer.Write(file, header.Name ?? id.ToString(CultureInfo.InvariantCulture) + StoreExporter.FileExtension(header), header.Label);
+                writer.Write(file, header.Name ?? id.ToString(CultureInfo.InvariantCulture) + StoreExporter.FileExtension(header), header.Label, header.Fields);
                 if (++done % 1024 == 0) progress?.Report(done);
             }
             writer?.Dispose();

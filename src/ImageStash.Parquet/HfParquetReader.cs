@@ -11,13 +11,18 @@ namespace ImageStash.Parquet;
 /// <remarks>
 /// The image column is the feature of type <c>Image</c>, or else a struct column named <c>image</c> or <c>img</c>
 /// holding <c>bytes</c>. The label column is the feature of type <c>ClassLabel</c>, or else an integer column named
-/// <c>label</c> or <c>labels</c>.
+/// <c>label</c> or <c>labels</c>. Every other top-level column of strings, integers, floating-point numbers or
+/// booleans becomes a field of the row's record under the column's name (a null is left out; a column of Parquet's
+/// JSON logical type is parsed, so nested values our export writes as JSON come back as they were); nested Parquet
+/// columns (lists, structs), decimals, dates and times are not read.
 /// </remarks>
 public sealed class HfParquetReader : IDisposable
 {
     private const int Chunk = 64; // rows read per call into native code: few calls, little memory
     private readonly ParquetFileReader _file;
     private readonly int _bytesColumn, _pathColumn = -1, _labelColumn = -1;
+    private readonly List<(int Index, string Name, bool Json)> _fieldColumns = [];
+    private RowChunk? _spareChunk; // reused from row group to row group: its buffer grows once, not per group
 
     /// <summary>Opens <paramref name="path"/> and finds its image and label columns.</summary>
     /// <exception cref="ImageStashException">The file has no image column; the message lists its columns.</exception>
@@ -49,6 +54,17 @@ public sealed class HfParquetReader : IDisposable
                     throw ImageStashException.BadSource(path, $"has a label column '{LabelColumn}' that is not an integer column ({(_labelColumn < 0 ? "missing" : type)}).");
             }
             ClassNames = label.Value is { } feature ? HfFeatures.Names(feature) : [];
+            for (int c = 0; c < columns.Count; c++)
+            {
+                var column = meta.Schema.Column(c);
+                string[] names = column.Path.ToDotVector();
+                if (c == _labelColumn || names.Length != 1 || column.MaxRepetitionLevel > 0) continue;
+                bool text = column.PhysicalType == PhysicalType.ByteArray && column.LogicalType is StringLogicalType or JsonLogicalType;
+                // Integers only as plain or INT logical types: a decimal, date or timestamp stored as an integer is not its number.
+                bool integer = column.PhysicalType is PhysicalType.Int32 or PhysicalType.Int64 && column.LogicalType is NoneLogicalType or IntLogicalType;
+                if (text || integer || column.PhysicalType is PhysicalType.Float or PhysicalType.Double or PhysicalType.Boolean)
+                    _fieldColumns.Add((c, names[0], column.LogicalType is JsonLogicalType));
+            }
             RowCount = meta.NumRows;
             RowGroupCount = meta.NumRowGroups;
         }
@@ -67,6 +83,9 @@ public sealed class HfParquetReader : IDisposable
 
     /// <summary>The name of the label column, or null when the dataset has none.</summary>
     public string? LabelColumn { get; }
+
+    /// <summary>The columns read as fields, in the file's order.</summary>
+    public IReadOnlyList<string> FieldColumns => [.. _fieldColumns.Select(c => c.Name)];
 
     /// <summary>The ClassLabel's names, indexed by label; empty when the file's metadata gives none.</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -97,28 +116,58 @@ public sealed class HfParquetReader : IDisposable
     {
         long first = 0;
         for (int g = 0; g < index; g++) first += RowGroupRows(g);
-        var rows = new RowChunk();
+        var rows = Interlocked.Exchange(ref _spareChunk, null) ?? new RowChunk();
         using var group = Damaged(first, () => _file.RowGroup(index));
         long count = group.MetaData.NumRows;
         using var bytes = (ColumnReader<ByteArray>)group.Column(_bytesColumn);
         using var paths = _pathColumn >= 0 ? (ColumnReader<ByteArray>)group.Column(_pathColumn) : null;
         using var labels = _labelColumn >= 0 ? group.Column(_labelColumn) : null;
-        for (long done = 0; done < count;)
+        var fieldReaders = _fieldColumns.Select(c => group.Column(c.Index)).ToArray();
+        var fieldValues = _fieldColumns.Select(_ => new System.Text.Json.Nodes.JsonNode?[Chunk]).ToArray();
+        try
         {
-            int n = (int)Math.Min(Chunk, count - done);
-            long at = first + done;
-            Damaged(at, () => rows.Read(bytes, paths, labels, n));
-            for (int i = 0; i < n; i++)
+            for (long done = 0; done < count;)
             {
-                long row = at + i;
-                var image = rows.Image(i);
-                if (image.IsEmpty) throw new InvalidDataException($"'{Path}' row {row:N0} has no image bytes (its '{ImageColumn}' is null or empty).");
-                int label = rows.Label(i);
-                if (checkLabels && LabelProblem(row, label) is { } problem) throw new InvalidDataException(problem);
-                yield return new HfImageRow(row, image, rows.Path(i), label);
+                int n = (int)Math.Min(Chunk, count - done);
+                long at = first + done;
+                Damaged(at, () =>
+                {
+                    rows.Read(bytes, paths, labels, n);
+                    for (int c = 0; c < fieldReaders.Length; c++) rows.ReadField(fieldReaders[c], _fieldColumns[c].Json, n, fieldValues[c]);
+                });
+                for (int i = 0; i < n; i++)
+                {
+                    long row = at + i;
+                    var image = rows.Image(i);
+                    if (image.IsEmpty) throw new InvalidDataException($"'{Path}' row {row:N0} has no image bytes (its '{ImageColumn}' is null or empty).");
+                    int label = rows.Label(i);
+                    if (checkLabels && LabelProblem(row, label) is { } problem) throw new InvalidDataException(problem);
+                    yield return new HfImageRow(row, image, rows.Path(i), label, Fields(row, fieldValues, i));
+                }
+                done += n;
             }
-            done += n;
         }
+        finally
+        {
+            foreach (var reader in fieldReaders) reader.Dispose();
+            Volatile.Write(ref _spareChunk, rows);
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/>'s fields from the other columns' values, or null when they are all null.</summary>
+    private RecordFields? Fields(long row, System.Text.Json.Nodes.JsonNode?[][] values, int i)
+    {
+        System.Text.Json.Nodes.JsonObject? fields = null;
+        for (int c = 0; c < values.Length; c++)
+            if (values[c][i] is { } value)
+            {
+                fields ??= new System.Text.Json.Nodes.JsonObject();
+                fields[_fieldColumns[c].Name] = ReferenceEquals(value, RowChunk.JsonNull) ? null : value;
+                values[c][i] = null; // a node has one parent: the next row gets new ones
+            }
+        if (fields is null) return null;
+        try { return RecordFields.FromObject(fields); }
+        catch (ArgumentException e) { throw new InvalidDataException($"'{Path}' row {row:N0}: its other columns are not fields a record keeps: {e.Message.TrimEnd('.')}.", e); }
     }
 
     /// <summary>What is wrong with <paramref name="label"/> at <paramref name="row"/>, or null when it is in the ClassLabel's range (or -1).</summary>
@@ -196,6 +245,48 @@ public sealed class HfParquetReader : IDisposable
             {
                 for (int i = first, v = 0; i < first + rows; i++) _labels[i] = present(i) ? _ints[v++] : -1;
             });
+        }
+
+        /// <summary>Stands for a JSON column's <c>null</c> (a null node would read as a missing value); never put in an object.</summary>
+        public static readonly System.Text.Json.Nodes.JsonNode JsonNull = System.Text.Json.Nodes.JsonValue.Create(0);
+
+        /// <summary>Reads <paramref name="n"/> rows of a flat column read as a field into <paramref name="into"/> (null where the row has none). A JSON column's values are parsed.</summary>
+        public unsafe void ReadField(ColumnReader reader, bool json, int n, System.Text.Json.Nodes.JsonNode?[] into)
+        {
+            switch (reader)
+            {
+                case ColumnReader<ByteArray> text:
+                    ReadAll(text, _values, n, (first, rows, present) =>
+                    {
+                        for (int i = first, v = 0; i < first + rows; i++)
+                            into[i] = present(i) ? Text(new ReadOnlySpan<byte>((byte*)_values[v].Pointer, _values[v++].Length), json) : null;
+                    });
+                    break;
+                case ColumnReader<long> l64: Typed(l64, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
+                case ColumnReader<int> l32: Typed(l32, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
+                case ColumnReader<double> f64: Typed(f64, x => double.IsFinite(x) ? HfFieldColumns.DoubleNode(x) : null); break;
+                case ColumnReader<float> f32: Typed(f32, x => float.IsFinite(x) ? HfFieldColumns.DoubleNode(double.Parse(x.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture)) : null); break;
+                case ColumnReader<bool> b: Typed(b, x => System.Text.Json.Nodes.JsonValue.Create(x)); break;
+            }
+
+            // A JSON column's values are parsed (our export writes nested values, nulls and mixed kinds so); text that
+            // is not JSON stays a string.
+            static System.Text.Json.Nodes.JsonNode? Text(ReadOnlySpan<byte> utf8, bool json)
+            {
+                if (json)
+                    try { return System.Text.Json.Nodes.JsonNode.Parse(utf8) ?? JsonNull; }
+                    catch (System.Text.Json.JsonException) { }
+                return System.Text.Json.Nodes.JsonValue.Create(System.Text.Encoding.UTF8.GetString(utf8));
+            }
+
+            void Typed<T>(ColumnReader<T> column, Func<T, System.Text.Json.Nodes.JsonNode?> make) where T : unmanaged
+            {
+                var values = new T[n];
+                ReadAll(column, values, n, (first, rows, present) =>
+                {
+                    for (int i = first, v = 0; i < first + rows; i++) into[i] = present(i) ? make(values[v++]) : null;
+                });
+            }
         }
 
         /// <summary>

@@ -79,7 +79,7 @@ public sealed class HfParquetSource : IImageSource
             string name = Path.GetFileNameWithoutExtension(file);
             for (int g = 0; g < reader.RowGroupCount; g++)
                 foreach (var row in reader.ReadRowGroup(g))
-                    yield return new ImageFile(row.Bytes, row.Label, row.Path ?? $"{name}/{row.Row:D6}", $"'{file}' row {row.Row:N0}");
+                    yield return new ImageFile(row.Bytes, row.Label, row.Path ?? $"{name}/{row.Row:D6}", $"'{file}' row {row.Row:N0}", row.Fields);
         }
     }
 }

@@ -7,6 +7,8 @@ namespace ImageStash.Parquet;
 public sealed partial class HfParquetStore
 {
     private readonly ConcurrentBag<HfParquetReader>[] _readers; // idle readers of each file: one per thread reading it
+    private readonly ConcurrentBag<byte[]> _spare = []; // buffers of dropped row groups, for the next ones: fresh memory costs page faults
+    internal static readonly bool FieldsInHeaders = false;
     private readonly object _gate = new();
     private readonly Dictionary<int, RowGroup> _open = [];
     private long _clock;
@@ -78,6 +80,8 @@ public sealed partial class HfParquetStore
             var idle = _open.Values.Where(e => e != keep && e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
             if (idle is null) return;
             _open.Remove(idle.Index);
+            if (idle.Data.Length > 0 && _spare.Count < 4) _spare.Add(idle.Data);
+            idle.Data = [];
         }
     }
 
@@ -91,7 +95,7 @@ public sealed partial class HfParquetStore
         try
         {
             string stem = System.IO.Path.GetFileNameWithoutExtension(_files[f]);
-            var bytes = new byte[1 << 20];
+            if (!_spare.TryTake(out var bytes)) bytes = new byte[1 << 20];
             var offsets = new int[count + 1];
             var headers = new ImageHeader[count];
             var problems = new string?[count];
@@ -108,6 +112,9 @@ public sealed partial class HfParquetStore
                 offsets[i + 1] = at;
                 string where = $"'{_files[f]}' row {row.Row:N0}";
                 (headers[i], string? problem) = HeaderOf(image, first + i, row.Label, row.Path ?? $"{stem}/{row.Row:D6}");
+                // Fields stay out of the store's headers until every store kind keeps them (issue 20, branch fields):
+                // convert checks each header it copies, fields included, and an LMDB target would drop them.
+                if (FieldsInHeaders) headers[i] = headers[i] with { Fields = row.Fields };
                 problems[i] = reader.LabelProblem(row.Row, row.Label) ?? (problem is null ? null : $"{where}: {problem}.");
                 i++;
             }

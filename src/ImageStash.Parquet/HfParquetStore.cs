@@ -9,7 +9,8 @@ namespace ImageStash.Parquet;
 /// <c>convert</c>, <c>shard</c> and the loader work on it as on any store. Row groups play the part a shard set's
 /// shards do: the loader streams them in the epoch plan of docs/formats/shards.md, a window of row groups in memory at
 /// a time, reading ahead. Image bytes come out exactly as stored; ids are row numbers across the files in order;
-/// labels are the ClassLabel's integers and the class names its names. Read-only: write one with
+/// labels are the ClassLabel's integers and the class names its names; the other columns are the records' fields
+/// (see <see cref="HfParquetReader"/>). Read-only: write one with
 /// <see cref="HfParquetExporter"/> (<c>imagestash convert STORE OUT --format hf</c>).
 /// </summary>
 public sealed partial class HfParquetStore : IStreamingStore
@@ -133,7 +134,7 @@ public sealed partial class HfParquetStore : IStreamingStore
     {
         if (id < 0 || id >= Count) throw ImageStashException.MissingId(Path, id);
         using var group = Acquire(GroupOf(id));
-        header = group.Header(id) with { Name = null };
+        header = group.Header(id) with { Name = null, Fields = null };
         if (payload.Length < header.PayloadLength) return false;
         group.Bytes(id).CopyTo(payload);
         return true;

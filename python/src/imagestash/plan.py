@@ -148,10 +148,16 @@ def rank_ranges(ranges, rank, world):
     return out
 
 
-def worker_ranges(ranges, worker, workers):
-    """A DataLoader worker's slice of a rank's ranges: items [⌊L·k/K⌋, ⌊L·(k+1)/K⌋) of its L."""
-    length = total(ranges)
-    return cut(ranges, length * worker // workers, length * (worker + 1) // workers)
+def worker_ranges(ranges, batch_size, worker, workers):
+    """DataLoader worker `worker` of `workers`' slice of a rank's ranges: the rank's batches (of `batch_size`) worker,
+    worker + workers, worker + 2·workers, …; the DataLoader, taking one batch from each worker in turn, so hands out
+    the rank's sequence in order (docs/formats/shards.md)."""
+    if workers == 1:
+        return list(ranges)
+    length, out = total(ranges), []
+    for first in range(worker * batch_size, length, workers * batch_size):
+        out.extend(cut(ranges, first, min(length, first + batch_size)))
+    return out
 
 
 def format_state(window, remaining):

@@ -5,8 +5,9 @@
 `StoreDataset` is map-style over an LMDB, HDF5 or PNG folder store; `ShardDataset` is iterable over a shard set in a
 folder or under s3://, and hands every rank the same number of samples in the epoch plan's order (the C# loader's,
 docs/formats/shards.md). Items are `(image, label)`, or `(image, label, id)` with `with_ids=True`; `image` is a PIL
-image (upright, mode L/RGB/RGBA), or with `as_array=True` a (H, W, C) uint8 numpy array, passed through `transform`
-when one is given. Every payload is checked against its CRC-32; files are opened in each DataLoader worker.
+image (upright, mode L/RGB/RGBA as stored, or `mode` when given: "RGB" for photo sets that mix greyscale and colour,
+as ImageFolder does), or with `as_array=True` a (H, W, C) uint8 numpy array, passed through `transform` when one is
+given. Every payload is checked against its CRC-32; files are opened in each DataLoader worker.
 """
 import zlib
 
@@ -24,13 +25,31 @@ _torch_data = require("torch.utils.data", "imagestash.torch")
 Dataset, IterableDataset, get_worker_info = _torch_data.Dataset, _torch_data.IterableDataset, _torch_data.get_worker_info
 
 
-def _image(record, as_array):
-    return decode(record) if as_array else to_pil(record)
+def _image(record, as_array, mode):
+    if mode is None:
+        return decode(record) if as_array else to_pil(record)
+    return _converted(to_pil(record), as_array, mode)
+
+
+def _converted(image, as_array, mode):
+    """A PIL image in `mode` (a numpy (H, W, C) array with as_array)."""
+    if image.mode != mode:
+        image = image.convert(mode)
+    if not as_array:
+        return image
+    pixels = np.asarray(image)
+    return pixels[:, :, None] if pixels.ndim == 2 else pixels
+
+
+def _check_mode(mode):
+    if mode is not None and mode not in MODES.values():
+        raise ValueError(f"mode must be None (as stored) or one of {', '.join(MODES.values())} (got {mode!r})")
+    return mode
 
 
 class _Items:
     def _item(self, record):
-        image = _image(record, self.as_array)
+        image = _image(record, self.as_array, self.mode)
         if self.transform is not None:
             image = self.transform(image)
         return (image, record.label, record.id) if self.with_ids else (image, record.label)
@@ -39,7 +58,8 @@ class _Items:
 class StoreDataset(_Items, Dataset):
     """Map-style: item i is the store's i-th image in id order (`ids[i]` is its id)."""
 
-    def __init__(self, path, transform=None, with_ids=False, as_array=False):
+    def __init__(self, path, transform=None, with_ids=False, as_array=False, mode=None):
+        self.mode = _check_mode(mode)
         self.store = open_store(path)
         self.path, self.transform, self.with_ids, self.as_array = self.store.path, transform, with_ids, as_array
         self.ids, self.class_names = self.store.ids, self.store.class_names
@@ -67,10 +87,12 @@ class StoreDataset(_Items, Dataset):
         if len(value) - start != height * width * channels or zlib.crc32(value[start:]) != crc:
             self.store.record(index)  # raises the error naming the store and id
         image = np.frombuffer(value, np.uint8, height * width * channels, start).reshape(height, width, channels).copy()
-        if not self.as_array:
+        if not self.as_array or (self.mode is not None and self.mode != MODES[channels]):
             from PIL import Image
 
             image = Image.fromarray(image[:, :, 0] if channels == 1 else image, MODES[channels])
+            if self.mode is not None:
+                image = _converted(image, self.as_array, self.mode)
         if self.transform is not None:
             image = self.transform(image)
         return (image, label, image_id) if self.with_ids else (image, label)
@@ -94,11 +116,12 @@ class ShardDataset(_Items, IterableDataset):
     """
 
     def __init__(self, path, transform=None, rank=0, world_size=1, shuffle=True, seed=0, batch_size=1, window=2,
-                 with_ids=False, as_array=False, decode=True, **s3_options):
+                 with_ids=False, as_array=False, decode=True, mode=None, **s3_options):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in 0..{world_size - 1}")
         if batch_size < 1 or not 1 <= window <= 64:
             raise ValueError(f"batch_size must be at least 1 (got {batch_size}) and window 1 to 64 shards (got {window})")
+        self.mode = _check_mode(mode)
         self.set = ShardSet(path, **s3_options)
         self.path, self.class_names = self.set.path, self.set.class_names
         self.transform, self.with_ids, self.as_array, self.decode = transform, with_ids, as_array, decode
@@ -128,13 +151,7 @@ class ShardDataset(_Items, IterableDataset):
 
     def positions(self, worker=0, workers=1):
         """The plan positions worker `worker` of `workers` reads this epoch, as ranges in order."""
-        ranges, out = self.rank_ranges(), []
-        if workers == 1:
-            return ranges
-        b, length = self.batch_size, _plan.total(ranges)
-        for first in range(worker * b, length, workers * b):
-            out.extend(_plan.cut(ranges, first, min(length, first + b)))
-        return out
+        return _plan.worker_ranges(self.rank_ranges(), self.batch_size, worker, workers)
 
     def ids(self, worker=0, workers=1):
         """The ids this rank (and worker) reads this epoch, in order, without reading a shard."""
@@ -146,6 +163,8 @@ class ShardDataset(_Items, IterableDataset):
         workers, worker = _worker()
         epoch_plan = self.plan()
         opened = {}
+        if not self.decode:  # id and label from the ids file (rows in written order), the payload as it is
+            rows, ids, labels = self.set.shard_rows.tolist(), self.set.ids.tolist(), self.set.labels.tolist()
         try:
             for shard, index in epoch_plan.walk(self.positions(worker, workers)):
                 reader = opened.get(shard)
@@ -154,8 +173,8 @@ class ShardDataset(_Items, IterableDataset):
                         opened.pop(next(iter(opened))).close()
                     reader = opened[shard] = self.set.open(shard)
                 if not self.decode:
-                    meta, payload = reader.payload(index)
-                    yield (payload, meta["label"], meta["id"]) if self.with_ids else (payload, meta["label"])
+                    row = rows[shard] + index
+                    yield (reader.raw(index), labels[row], ids[row]) if self.with_ids else (reader.raw(index), labels[row])
                     continue
                 yield self._item(reader.record(index))
         finally:

@@ -33,12 +33,19 @@ internal static class HfFeatures
         feature["names"] is JsonArray names ? [.. names.Select(n => n?.GetValue<string>() ?? "")] : [];
 
     /// <summary>The metadata that makes <c>datasets</c> load the image struct as images and the label with its names.</summary>
-    public static string Write(string imageColumn, string labelColumn, IReadOnlyList<string> classNames)
+    public static string Write(string imageColumn, string labelColumn, IReadOnlyList<string> classNames, IReadOnlyList<HfFieldColumn> fields)
     {
         var features = new JsonObject { [imageColumn] = new JsonObject { ["_type"] = "Image" } };
         features[labelColumn] = classNames.Count > 0
             ? new JsonObject { ["names"] = new JsonArray([.. classNames.Select(n => (JsonNode)JsonValue.Create(n))]), ["_type"] = "ClassLabel" }
             : new JsonObject { ["dtype"] = "int64", ["_type"] = "Value" };
+        // A JSON column is a string to datasets (Parquet's JSON logical type is read as text there).
+        foreach (var field in fields)
+            features[field.Column] = new JsonObject
+            {
+                ["dtype"] = field.Kind switch { HfFieldKind.Int64 => "int64", HfFieldKind.Double => "float64", HfFieldKind.Boolean => "bool", _ => "string" },
+                ["_type"] = "Value",
+            };
         return new JsonObject { ["info"] = new JsonObject { ["features"] = features } }.ToJsonString();
     }
 }

@@ -37,13 +37,13 @@ public sealed class ImageFileBatcher(SourceOptions? options = null)
     {
         using var e = files.GetEnumerator();
         // Only while a stage is filled: its records' headers carry the names on.
-        var names = new (int Label, string Name, string Where)[Math.Min(batchSize, ImageFileStage.ChunkFiles)];
+        var names = new (int Label, string Name, string Where, RecordFields? Fields)[Math.Min(batchSize, ImageFileStage.ChunkFiles)];
         foreach (var batch in ImageFileStage.Run(batchSize, _options.Limit ?? long.MaxValue, stage => Fill(stage, e, names), _options.OnError, _skipped, "fix or remove it"))
             yield return batch;
     }
 
     /// <summary>Copies the next files into <paramref name="stage"/> on this thread, then checks them on every core.</summary>
-    private bool Fill(ImageFileStage stage, IEnumerator<ImageFile> files, (int Label, string Name, string Where)[] names)
+    private bool Fill(ImageFileStage stage, IEnumerator<ImageFile> files, (int Label, string Name, string Where, RecordFields? Fields)[] names)
     {
         int count = 0;
         while (count < stage.Capacity && files.MoveNext())
@@ -54,14 +54,15 @@ public sealed class ImageFileBatcher(SourceOptions? options = null)
             stage.EnsureBuffer(end, file.Where);
             file.Bytes.Span.CopyTo(stage.Buffer.AsSpan((int)stage.Offsets[count]));
             stage.Offsets[count + 1] = end;
-            names[count++] = (file.Label, file.Name, file.Where);
+            names[count++] = (file.Label, file.Name, file.Where, file.Fields);
         }
         stage.Count = count;
         if (count == 0) return false;
         ParallelWork.For(count, i =>
         {
-            var (label, name, where) = names[i];
-            stage.Results[i] = ImageFileStage.Prepare(stage.Slot(i), false, label, name, where, _options);
+            var (label, name, where, fields) = names[i];
+            var prepared = ImageFileStage.Prepare(stage.Slot(i), false, label, name, where, _options);
+            stage.Results[i] = fields is null || prepared.Error is not null ? prepared : prepared with { Header = prepared.Header with { Fields = fields } };
         });
         return true;
     }

@@ -126,8 +126,8 @@ public sealed partial class WebDatasetSource : IImageSource
                     sample.Image = member;
                     sample.ImageLength = ReadData(entry, tar, ref sample.ImageBuffer);
                 }
-                else if (extension is "cls" or "json" && sample.Label is null)
-                    sample.Label = ReadLabel(entry, tar, extension, ref sample.Scratch);
+                else if (extension is "cls" or "json" or "txt")
+                    ReadMeta(entry, tar, extension, sample);
             }
             // A tar cut at a member's boundary reads as a shorter archive: only the end-of-archive blocks (zeros)
             // after the last member tell the two apart, and the last sample may have lost members.
@@ -157,24 +157,37 @@ public sealed partial class WebDatasetSource : IImageSource
         return length;
     }
 
-    private int? ReadLabel(TarEntry entry, string tar, string extension, ref byte[] scratch)
+    /// <summary>
+    /// A sample's label (.cls, or a <c>label</c> in .json when there is no .cls) and fields: .txt becomes the field
+    /// <c>text</c> (a caption), a .json object's members become fields.
+    /// </summary>
+    private static void ReadMeta(TarEntry entry, string tar, string extension, Sample sample)
     {
-        int length = ReadData(entry, tar, ref scratch);
-        var data = scratch.AsSpan(0, length);
+        int length = ReadData(entry, tar, ref sample.Scratch);
+        var data = sample.Scratch.AsSpan(0, length);
         if (extension == "cls")
         {
-            if (int.TryParse(Encoding.UTF8.GetString(data).Trim(), out int cls)) return cls;
-            throw new InvalidDataException($"'{tar}' member '{entry.Name}' is not an integer class label: '{Encoding.UTF8.GetString(data[..Math.Min(length, 40)]).Trim()}'.");
+            if (int.TryParse(Encoding.UTF8.GetString(data).Trim(), out int cls)) sample.Label = cls;
+            else throw new InvalidDataException($"'{tar}' member '{entry.Name}' is not an integer class label: '{Encoding.UTF8.GetString(data[..Math.Min(length, 40)]).Trim()}'.");
+            return;
         }
-        try
+        if (extension == "txt")
         {
-            var reader = new Utf8JsonReader(data);
-            using var json = JsonDocument.ParseValue(ref reader);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("label", out var label) && label.TryGetInt32(out int value))
-                return value;
-            return null;
+            sample.Fields ??= new System.Text.Json.Nodes.JsonObject();
+            sample.Fields["text"] = Encoding.UTF8.GetString(data);
+            return;
         }
+        System.Text.Json.Nodes.JsonNode? json;
+        try { json = System.Text.Json.Nodes.JsonNode.Parse(data); }
         catch (JsonException e) { throw new InvalidDataException($"'{tar}' member '{entry.Name}' is not JSON: {e.Message}", e); }
+        if (json is not System.Text.Json.Nodes.JsonObject members) return;
+        if (sample.Label is null && members["label"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out int label)) sample.Label = label;
+        sample.Fields ??= new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, member) in members.ToList())
+        {
+            members.Remove(name);
+            sample.Fields[name] = member;
+        }
     }
 
     private ImageFile? Finish(Sample sample, string tar)
@@ -185,7 +198,18 @@ public sealed partial class WebDatasetSource : IImageSource
             Bad($"'{tar}' key '{sample.Key}' has no image (.{string.Join(", .", ImageExtensions)}) among its members (.{string.Join(", .", sample.Extensions)})");
             return null;
         }
-        return new ImageFile(sample.ImageBuffer.AsMemory(0, sample.ImageLength), sample.Label ?? -1, sample.Image, $"'{tar}' key '{sample.Key}'");
+        string where = $"'{tar}' key '{sample.Key}'";
+        RecordFields? fields = null;
+        if (sample.Fields is { Count: > 0 })
+        {
+            try { fields = RecordFields.FromObject(sample.Fields); }
+            catch (ArgumentException e)
+            {
+                Bad($"{where}: its fields (.txt, .json) are not ones a record keeps: {e.Message.TrimEnd('.')}");
+                return null;
+            }
+        }
+        return new ImageFile(sample.ImageBuffer.AsMemory(0, sample.ImageLength), sample.Label ?? -1, sample.Image, where, fields);
     }
 
     private void Bad(string problem)
@@ -201,13 +225,14 @@ public sealed partial class WebDatasetSource : IImageSource
         public string? Image;
         public int ImageLength;
         public int? Label;
+        public System.Text.Json.Nodes.JsonObject? Fields;
         public byte[] ImageBuffer = new byte[1 << 16];
         public byte[] Scratch = new byte[4096];
         public readonly List<string> Extensions = [];
 
         public void Reset(string key)
         {
-            (Key, Image, ImageLength, Label) = (key, null, 0, null);
+            (Key, Image, ImageLength, Label, Fields) = (key, null, 0, null, null);
             Extensions.Clear();
         }
     }

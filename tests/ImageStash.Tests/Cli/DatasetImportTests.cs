@@ -36,6 +36,47 @@ public sealed class DatasetImportTests : IDisposable
     }
 
     /// <summary>
+    /// WebDataset (tar set by make.py) → LMDB → shard set → LMDB: bytes, labels and names exact, and each record's
+    /// fields (its .txt and .json) as the WebDataset source gives them, once LMDB keeps fields (<see cref="FieldsProbe"/>).
+    /// </summary>
+    [Fact]
+    public void Webdataset_to_store_to_shards_to_store_keeps_bytes_labels_names_and_fields()
+    {
+        string pattern = TestData.Path("webdataset/wds-{000000..000001}.tar");
+        List<RecordFields?> fields;
+        using (var source = new ImageStash.Sources.WebDatasetSource(pattern))
+            fields = [.. TestData.Collect(source).Select(r => r.Header.Fields)];
+        Assert.Equal(6, fields.Count);
+        Assert.All(fields, f => Assert.NotNull(f?.GetString("text"))); // every sample has a caption: the check below has teeth
+        string first = _dir.File("a.lmdb"), set = _dir.File("set"), last = _dir.File("b.lmdb");
+        Assert.Equal(0, CliRunner.Run("import", pattern, first).Exit);
+        var shard = CliRunner.Run("shard", first, set, "--shard-size", "40KiB");
+        Assert.True(shard.Exit == 0, shard.Err);
+        var convert = CliRunner.Run("convert", set, last);
+        Assert.True(convert.Exit == 0, convert.Err);
+        Assert.Equal(Payloads(first), Payloads(last)); // bytes exact (before the stores are opened below: LMDB opens an environment once per process)
+        var registry = new ImageStash.Tools.StoreRegistry(ImageStash.Shards.ShardSetStore.Provider, LmdbStore.Provider);
+        using var a = registry.OpenRead(first);
+        using var shards = registry.OpenRead(set);
+        using var b = registry.OpenRead(last);
+        Assert.True(((ImageStash.Shards.ShardSetStore)shards).Index.Shards.Count >= 2);
+        Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, shards));
+        Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, b));
+        bool keeps = FieldsProbe.LmdbKeepsFields;
+        for (long id = 0; id < 6; id++)
+        {
+            Assert.True(a.TryGetHeader(id, out var x));
+            Assert.True(shards.TryGetHeader(id, out var s));
+            Assert.True(b.TryGetHeader(id, out var y));
+            Assert.Equal((x.Label, x.Name), (y.Label, y.Name));
+            if (!keeps) continue;
+            Assert.Equal(fields[(int)id], x.Fields);
+            Assert.Equal(fields[(int)id], s.Fields);
+            Assert.Equal(fields[(int)id], y.Fields);
+        }
+    }
+
+    /// <summary>
     /// Issue 20's bad inputs, each imported into a store that already holds images: one line naming the file and the
     /// row or key, exit 1, and every image stored before still there, byte for byte.
     /// </summary>

@@ -45,7 +45,8 @@ internal static class HfFixtures
     /// Writes every image of an image folder (class folders, files in ordinal order) as one row, repeated
     /// <paramref name="repeat"/> times, as HF's layout; the label is the class folder's index.
     /// </summary>
-    public static void WriteFolder(string folder, string parquet, int repeat = 1, int? labelOverride = null, int rowGroupSize = 122_880)
+    /// <param name="extraColumns">More columns after <c>text</c>, as DuckDB select items (<c>", 1 AS one"</c>).</param>
+    public static void WriteFolder(string folder, string parquet, int repeat = 1, int? labelOverride = null, int rowGroupSize = 122_880, string extraColumns = "")
     {
         var classes = Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         string classList = "[" + string.Join(", ", classes.Select(c => Quote(c!))) + "]";
@@ -54,7 +55,7 @@ internal static class HfFixtures
             COPY (
               SELECT {"{"}'bytes': content, 'path': split_part(filename, '/', -2) || '/' || split_part(filename, '/', -1){"}"} AS image,
                      CAST({label} AS BIGINT) AS label,
-                     'a photo of a ' || split_part(filename, '/', -2) AS text
+                     'a photo of a ' || split_part(filename, '/', -2) AS text{extraColumns}
               FROM read_blob({Quote(Path.Combine(folder, "*", "*"))}), range({repeat}) AS r(i)
               ORDER BY i, filename
             ) TO {Quote(parquet)} (FORMAT PARQUET, ROW_GROUP_SIZE {rowGroupSize}, KV_METADATA {"{"}huggingface: {Quote(Features(classes!))}{"}"});

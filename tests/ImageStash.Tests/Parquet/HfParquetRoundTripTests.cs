@@ -47,6 +47,55 @@ public sealed class HfParquetRoundTripTests : IDisposable
         }
     }
 
+    /// <summary>DuckDB's view of a file: each column's name and type.</summary>
+    private static List<(string Name, string Type)> Columns(string file)
+    {
+        using var connection = HfFixtures.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({HfFixtures.Q(file)}))";
+        using var reader = command.ExecuteReader();
+        var columns = new List<(string, string)>();
+        while (reader.Read()) columns.Add((reader.GetString(0), reader.GetString(1)));
+        return columns;
+    }
+
+    /// <summary>
+    /// HF (DuckDB: image, ClassLabel, a caption, an integer, a number, a boolean, some nulls) → LMDB → HF: DuckDB finds
+    /// the same columns of the same types and the same rows, and the ClassLabel names. Fields are compared once LMDB
+    /// keeps them (<see cref="FieldsProbe"/>); before, the image, label and names.
+    /// </summary>
+    [Fact]
+    public void Hf_with_fields_to_lmdb_to_hf_gives_the_same_rows_and_columns()
+    {
+        string parquet = _dir.File("in.parquet");
+        HfFixtures.WriteFolder(TestData.ImageFolder, parquet, repeat: 3, extraColumns: """
+            , CAST(i * 100 + length(filename) AS BIGINT) AS n,
+              CASE WHEN i = 1 THEN NULL ELSE CAST(length(filename) AS DOUBLE) / 8 END AS score,
+              length(filename) % 2 = 0 AS even
+            """);
+        string store = _dir.File("x.lmdb");
+        var import = CliRunner.Run("import", parquet, store);
+        Assert.True(import.Exit == 0, import.Err);
+        var convert = CliRunner.Run("convert", store, _dir.File("out"), "--format", "hf");
+        Assert.True(convert.Exit == 0, convert.Err);
+        string back = _dir.File("out/data/train-00000-of-00001.parquet");
+
+        string features = $"SELECT json_extract(decode(value), '$.info.features.label') FROM parquet_kv_metadata({{0}}) WHERE decode(key) = 'huggingface'";
+        Assert.Equal(HfFixtures.Scalar<string>(string.Format(features, HfFixtures.Q(parquet))), HfFixtures.Scalar<string>(string.Format(features, HfFixtures.Q(back))));
+        string columns = FieldsProbe.LmdbKeepsFields ? "* EXCLUDE (file_row_number)" : "image, label";
+        if (FieldsProbe.LmdbKeepsFields) Assert.Equal(Columns(parquet), Columns(back));
+        else Assert.Equal(Columns(parquet).Take(2), Columns(back));
+        // Same rows in the same order: the row number joins the two, and every column must match.
+        long differing = HfFixtures.Scalar<long>($"""
+            SELECT count(*) FROM
+              (SELECT file_row_number AS r, {columns} FROM read_parquet({HfFixtures.Q(parquet)}, file_row_number = true)) a
+              FULL JOIN (SELECT file_row_number AS r, {columns} FROM read_parquet({HfFixtures.Q(back)}, file_row_number = true)) b USING (r)
+            WHERE a IS DISTINCT FROM b
+            """);
+        Assert.Equal(0L, differing);
+        Assert.Equal(120L, HfFixtures.Scalar<long>($"SELECT count(*) FROM read_parquet({HfFixtures.Q(back)})"));
+    }
+
     [Fact]
     public void Convert_format_hf_writes_the_data_folder_that_import_reads_back()
     {

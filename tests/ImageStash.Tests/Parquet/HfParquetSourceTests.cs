@@ -32,6 +32,7 @@ public sealed class HfParquetSourceTests : IDisposable
             Assert.Equal(File.ReadAllBytes(files[i].File), records[i].Pixels);
             Assert.Equal(classes.IndexOf(files[i].Class), records[i].Header.Label);
             Assert.Equal($"{files[i].Class}/{Path.GetFileName(files[i].File)}", records[i].Header.Name);
+            Assert.Equal($$"""{"text":"a photo of a {{files[i].Class}}"}""", records[i].Header.Fields?.Json); // the other column, a field
         }
         ImageSources.Register(HfParquetSources.Provider);
         using var opened = ImageSources.Open(parquet);

@@ -34,6 +34,9 @@ public sealed class WebDatasetSourceTests : IDisposable
             Assert.Equal(expected[i].Label, records[i].Header.Label);
             Assert.Equal(i, records[i].Header.Id);
             Assert.StartsWith($"train/{i:000000}.", records[i].Header.Name);
+            // .txt is the caption "text", the .json object's members follow (make.py writes label and source).
+            string file = Path.GetFileName(Directory.GetFiles(Path.Combine(TestData.ImageFolder, expected[i].Class)).Order(StringComparer.Ordinal).First());
+            Assert.Equal($$$"""{"text":"a photo of a {{{expected[i].Class}}}","label":{{{expected[i].Label}}},"source":"{{{expected[i].Class}}}/{{{file}}}"}""", records[i].Header.Fields?.Json);
         }
         Assert.Empty(source.Skipped);
         Assert.Empty(source.ClassNames);

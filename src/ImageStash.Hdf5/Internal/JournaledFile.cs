@@ -258,6 +258,11 @@ internal sealed class JournaledFile
                 records.Add((address, bytes));
                 at += RecordHeaderSize + length;
             }
+            // A writer that shrank the file journaled the bytes it cut off, so a genuine rollback never writes past the
+            // file's end except to put those back: a committed length the records can't fill is not this file's.
+            long fileLength = RandomAccess.GetLength(data);
+            if (committedLength > fileLength && Uncovered(records, fileLength, committedLength) is { } gap)
+                throw new JournalMismatch(path, $"its committed length ({committedLength}) is past the file's end ({fileLength}) and no record holds the bytes from {gap}");
             for (int i = records.Count - 1; i >= 0; i--) RandomAccess.Write(data, records[i].Bytes, records[i].Address);
             RandomAccess.SetLength(data, committedLength);
             RandomAccess.FlushToDisk(data);
@@ -265,6 +270,18 @@ internal sealed class JournaledFile
         RandomAccess.Write(journal, stackalloc byte[8], 0);
         RandomAccess.FlushToDisk(journal);
         return true;
+    }
+
+    /// <summary>The first offset in [<paramref name="start"/>, <paramref name="end"/>) that no record covers, or null.</summary>
+    private static long? Uncovered(List<(long Address, byte[] Bytes)> records, long start, long end)
+    {
+        long covered = start;
+        foreach (var (address, bytes) in records.OrderBy(r => r.Address))
+        {
+            if (address > covered) break;
+            covered = Math.Max(covered, address + bytes.Length);
+        }
+        return covered >= end ? null : covered;
     }
 
     /// <summary>Whether a journal beside <paramref name="path"/> holds an unfinished commit (in any format). Only reads.</summary>

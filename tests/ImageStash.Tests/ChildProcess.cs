@@ -23,6 +23,19 @@ public static class ChildProcess
     public static (int Exit, string Out, string Err) TestChild(params string[] args) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImageStash.Tests.dll"), .. args]);
 
+    /// <summary>Runs the CLI and reads its peak resident memory from the kernel's accounting of waited-for children.</summary>
+    public static (int Exit, long PeakMb, string Err) CliPeakMemory(params string[] args)
+    {
+        const string peak = "import resource, subprocess, sys\n" +
+                            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n" +
+                            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n" +
+                            "sys.stderr.write(r.stderr)\n";
+        var (exit, output, err) = Run(Python, ["-c", peak, "dotnet", CliDll, .. args]);
+        if (exit != 0) throw new InvalidOperationException($"the memory-measuring Python failed ({exit}): {err}");
+        var fields = output.Trim().Split(' ');
+        return (int.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) / 1024, err);
+    }
+
     public static Process StartCli(params string[] args)
     {
         var psi = Info("dotnet", [CliDll, .. args], null);

@@ -14,7 +14,8 @@ public interface IImageCodec
     string Extension { get; }
 
     /// <summary>The denominators <see cref="Decode"/> can shrink by while decoding: 1 always, and 2, 4 and 8 where the
-    /// format decodes smaller images for less work (JPEG's DCT scaling).</summary>
+    /// format decodes smaller images for less work (JPEG's DCT scaling) or less memory (PNG's box averages, row strip by
+    /// row strip).</summary>
     IReadOnlyList<int> Scales { get; }
 
     /// <summary>Whether <paramref name="data"/> starts the way this format's files do (its magic number).</summary>

@@ -79,35 +79,103 @@ internal static class SimplePng
         byte[] raw = ArrayPool<byte>.Shared.Rent(expected + 1);
         try
         {
-            int idatLength = 0;
-            bool ended = false;
-            for (int at = 8; at + 12 <= png.Length;)
-            {
-                int length = BinaryPrimitives.ReadInt32BigEndian(png[at..]);
-                if (length < 0 || at + 12L + length > png.Length) throw Damaged(what, $"chunk at byte {at} runs past the end of the file");
-                var typeAndData = png.Slice(at + 4, 4 + length);
-                if (Crc32.HashToUInt32(typeAndData) != BinaryPrimitives.ReadUInt32BigEndian(png[(at + 8 + length)..]))
-                    throw Damaged(what, $"chunk {System.Text.Encoding.ASCII.GetString(typeAndData[..4])} at byte {at} fails its CRC");
-                var type = typeAndData[..4];
-                if (type.SequenceEqual("IDAT"u8))
-                {
-                    typeAndData[4..].CopyTo(idat.AsSpan(idatLength));
-                    idatLength += length;
-                }
-                else if (type.SequenceEqual("IEND"u8)) { ended = true; break; }
-                at += 12 + length;
-            }
-            if (!ended) throw Damaged(what, "no IEND chunk: the file is truncated");
+            int idatLength = GatherIdat(png, idat, what);
             int got;
             try { got = Zlib.Decompress(idat.AsSpan(0, idatLength), raw.AsSpan(0, expected + 1)); }
             catch (InvalidDataException e) { throw Damaged(what, $"the compressed pixels are damaged ({e.Message})"); }
             if (got != expected) throw Damaged(what, $"{got} bytes of pixel rows where {expected} were expected");
-            Unfilter(raw.AsSpan(0, expected), destination, stride, shape.Height, c, what);
+            Span<byte> zeros = stackalloc byte[stride];
+            for (int y = 0; y < shape.Height; y++)
+                UnfilterRow(raw.AsSpan(y * (stride + 1), stride + 1), destination.Slice(y * stride, stride),
+                    y > 0 ? destination.Slice((y - 1) * stride, stride) : zeros, c, y, what);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(idat);
             ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
+    /// <summary>Checks every chunk's CRC and copies the IDAT chunks' data, in order, into <paramref name="idat"/>.</summary>
+    /// <returns>The bytes of compressed pixel data.</returns>
+    private static int GatherIdat(ReadOnlySpan<byte> png, byte[] idat, string what)
+    {
+        int idatLength = 0;
+        for (int at = 8; at + 12 <= png.Length;)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png[at..]);
+            if (length < 0 || at + 12L + length > png.Length) throw Damaged(what, $"chunk at byte {at} runs past the end of the file");
+            var typeAndData = png.Slice(at + 4, 4 + length);
+            if (Crc32.HashToUInt32(typeAndData) != BinaryPrimitives.ReadUInt32BigEndian(png[(at + 8 + length)..]))
+                throw Damaged(what, $"chunk {System.Text.Encoding.ASCII.GetString(typeAndData[..4])} at byte {at} fails its CRC");
+            var type = typeAndData[..4];
+            if (type.SequenceEqual("IDAT"u8))
+            {
+                typeAndData[4..].CopyTo(idat.AsSpan(idatLength));
+                idatLength += length;
+            }
+            else if (type.SequenceEqual("IEND"u8)) return idatLength;
+            at += 12 + length;
+        }
+        throw Damaged(what, "no IEND chunk: the file is truncated");
+    }
+
+    /// <summary>
+    /// Reads a simple PNG one row at a time: the memory of its compressed data and two rows, not of the image (a
+    /// large PNG decoded at a scale, issue 23's decompression bombs).
+    /// </summary>
+    internal sealed class RowReader : IDisposable
+    {
+        private readonly byte[] _idat, _raw, _prior;
+        private readonly System.IO.Compression.ZLibStream _z;
+        private readonly int _stride, _channels, _height;
+        private readonly string _what;
+        private int _y;
+
+        /// <exception cref="InvalidDataException">A chunk CRC fails or the file is truncated.</exception>
+        public RowReader(ReadOnlySpan<byte> png, ImageShape shape, string what)
+        {
+            (_stride, _channels, _height, _what) = (shape.Width * shape.Channels, shape.Channels, shape.Height, what);
+            _idat = ArrayPool<byte>.Shared.Rent(png.Length);
+            _raw = ArrayPool<byte>.Shared.Rent(_stride + 1);
+            _prior = ArrayPool<byte>.Shared.Rent(_stride);
+            _prior.AsSpan(0, _stride).Clear();
+            try
+            {
+                int length = GatherIdat(png, _idat, what);
+                _z = new System.IO.Compression.ZLibStream(new MemoryStream(_idat, 0, length, writable: false), System.IO.Compression.CompressionMode.Decompress);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Unfilters the next row (width × channels bytes) into <paramref name="row"/>; after the last, checks the stream ends there.</summary>
+        /// <exception cref="InvalidDataException">The compressed data is damaged or ends early.</exception>
+        public void Next(Span<byte> row)
+        {
+            var raw = _raw.AsSpan(0, _stride + 1);
+            if (Inflate(raw) < raw.Length) throw Damaged(_what, $"the pixel rows end at row {_y} of {_height}: the file is truncated");
+            UnfilterRow(raw, row[.._stride], _prior.AsSpan(0, _stride), _channels, _y, _what);
+            row[.._stride].CopyTo(_prior);
+            // Reading past the last row makes the stream check its Adler-32, as the whole-image decode does.
+            if (++_y == _height && Inflate(raw[..1]) != 0) throw Damaged(_what, "more pixel rows than the header says");
+        }
+
+        private int Inflate(Span<byte> into)
+        {
+            try { return _z.ReadAtLeast(into, into.Length, throwOnEndOfStream: false); }
+            catch (InvalidDataException e) { throw Damaged(_what, $"the compressed pixels are damaged ({e.Message})"); }
+        }
+
+        public void Dispose()
+        {
+            _z?.Dispose();
+            ArrayPool<byte>.Shared.Return(_idat);
+            ArrayPool<byte>.Shared.Return(_raw);
+            ArrayPool<byte>.Shared.Return(_prior);
         }
     }
 
@@ -148,37 +216,32 @@ internal static class SimplePng
         return (v ^ mask) - mask;
     }
 
-    private static void Unfilter(ReadOnlySpan<byte> raw, Span<byte> destination, int stride, int height, int bpp, string what)
+    /// <summary>Undoes one row's filter: <paramref name="raw"/> is its filter byte and bytes, <paramref name="prior"/> the row above (zeros for the first).</summary>
+    private static void UnfilterRow(ReadOnlySpan<byte> raw, Span<byte> row, ReadOnlySpan<byte> prior, int bpp, int y, string what)
     {
-        Span<byte> zeros = stackalloc byte[stride];
-        for (int y = 0; y < height; y++)
+        int filter = raw[0], stride = row.Length;
+        var src = raw.Slice(1, stride);
+        switch (filter)
         {
-            int filter = raw[y * (stride + 1)];
-            var src = raw.Slice(y * (stride + 1) + 1, stride);
-            var row = destination.Slice(y * stride, stride);
-            ReadOnlySpan<byte> prior = y > 0 ? destination.Slice((y - 1) * stride, stride) : zeros;
-            switch (filter)
-            {
-                case 0:
-                    src.CopyTo(row);
-                    break;
-                case 1:
-                    src[..bpp].CopyTo(row);
-                    for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + row[i - bpp]);
-                    break;
-                case 2:
-                    for (int i = 0; i < stride; i++) row[i] = (byte)(src[i] + prior[i]);
-                    break;
-                case 3:
-                    for (int i = 0; i < bpp; i++) row[i] = (byte)(src[i] + (prior[i] >> 1));
-                    for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + ((row[i - bpp] + prior[i]) >> 1));
-                    break;
-                case 4:
-                    for (int i = 0; i < bpp; i++) row[i] = (byte)(src[i] + prior[i]);
-                    for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + Paeth(row[i - bpp], prior[i], prior[i - bpp]));
-                    break;
-                default: throw Damaged(what, $"row {y} has unknown filter type {filter}");
-            }
+            case 0:
+                src.CopyTo(row);
+                break;
+            case 1:
+                src[..bpp].CopyTo(row);
+                for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + row[i - bpp]);
+                break;
+            case 2:
+                for (int i = 0; i < stride; i++) row[i] = (byte)(src[i] + prior[i]);
+                break;
+            case 3:
+                for (int i = 0; i < bpp; i++) row[i] = (byte)(src[i] + (prior[i] >> 1));
+                for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + ((row[i - bpp] + prior[i]) >> 1));
+                break;
+            case 4:
+                for (int i = 0; i < bpp; i++) row[i] = (byte)(src[i] + prior[i]);
+                for (int i = bpp; i < stride; i++) row[i] = (byte)(src[i] + Paeth(row[i - bpp], prior[i], prior[i - bpp]));
+                break;
+            default: throw Damaged(what, $"row {y} has unknown filter type {filter}");
         }
     }
 

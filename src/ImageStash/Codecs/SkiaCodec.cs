@@ -7,13 +7,17 @@ namespace ImageStash.Codecs;
 /// <summary>
 /// PNG and WebP (and JPEG where libturbojpeg is missing, or for CMYK files) through SkiaSharp's bundled decoders.
 /// PNGs of the kind ImageStash writes itself (8-bit grey, RGB or RGBA, not interlaced) take <see cref="SimplePng"/>,
-/// which is faster and allocation-free.
+/// which is faster and allocation-free. PNG also decodes at 1/2, 1/4 and 1/8 (box averages); a large simple PNG row by
+/// row, so its memory follows the output, not the header (issue 23's decompression bombs).
 /// </summary>
-internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension, Func<ReadOnlySpan<byte>, bool>? magic = null) : IImageCodec
+internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension, Func<ReadOnlySpan<byte>, bool>? magic = null, int[]? scales = null) : IImageCodec
 {
     private static readonly int[] FullSize = [1];
 
-    public static SkiaCodec Png { get; } = new(ImageEncoding.Png, ".png", d => d.StartsWith((ReadOnlySpan<byte>)[137, 80, 78, 71, 13, 10, 26, 10]));
+    /// <summary>Above this many bytes of decoded pixels, a scaled decode goes row by row instead of through one buffer.</summary>
+    internal const long StreamAbove = 16L << 20;
+
+    public static SkiaCodec Png { get; } = new(ImageEncoding.Png, ".png", d => d.StartsWith((ReadOnlySpan<byte>)[137, 80, 78, 71, 13, 10, 26, 10]), [1, 2, 4, 8]);
 
     public static SkiaCodec WebP { get; } = new(ImageEncoding.WebP, ".webp", d => d.Length >= 12 && d.StartsWith("RIFF"u8) && d[8..].StartsWith("WEBP"u8));
 
@@ -21,7 +25,7 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
 
     public string Extension => extension;
 
-    public IReadOnlyList<int> Scales => FullSize;
+    public IReadOnlyList<int> Scales => scales ?? FullSize;
 
     public bool Recognizes(ReadOnlySpan<byte> data) => magic?.Invoke(data) ?? false;
 
@@ -46,11 +50,27 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
 
     public void Decode(ReadOnlySpan<byte> data, int scale, int channels, Span<byte> pixels)
     {
-        if (scale != 1) throw new ArgumentException($"{ImageEncodingNames.Name(encoding).ToUpperInvariant()} decodes at full size only, not 1/{scale}.", nameof(scale));
-        if (encoding == ImageEncoding.Png && SimplePng.TryReadHeader(data, out int pw, out int ph, out int pc, out bool simple) && simple && pc == channels)
+        if (Array.IndexOf(scales ?? FullSize, scale) < 0)
+            throw new ArgumentException($"{ImageEncodingNames.Name(encoding).ToUpperInvariant()} decodes at {string.Join(", ", Scales.Select(s => $"1/{s}"))}, not 1/{scale}.", nameof(scale));
+        if (encoding == ImageEncoding.Png && SimplePng.TryReadHeader(data, out int pw, out int ph, out int pc, out bool simple) && simple)
         {
             CheckSize(pw, ph);
-            SimplePng.Decode(data, pixels, new ImageShape(ph, pw, channels), "PNG");
+            if (scale == 1 && pc == channels)
+            {
+                SimplePng.Decode(data, pixels, new ImageShape(ph, pw, channels), "PNG");
+                return;
+            }
+            // Row by row: other channels at full size (no whole buffer of the file's channels beside the output), and
+            // a large image at a scale. A small one is decoded whole and averaged, which is faster.
+            if (scale == 1 || (long)pw * ph * channels > StreamAbove)
+            {
+                DecodeRows(data, new ImageShape(ph, pw, pc), scale, channels, pixels);
+                return;
+            }
+        }
+        if (scale > 1)
+        {
+            DecodeScaledByBoxes(this, data, scale, channels, pixels);
             return;
         }
         fixed (byte* p = data)
@@ -78,6 +98,55 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
         }
     }
 
+    /// <summary>
+    /// Decodes a simple PNG of <paramref name="stored"/> shape a row at a time, converting each row to
+    /// <paramref name="channels"/> and writing each band of <paramref name="scale"/> rows' box averages: the memory of
+    /// one band, not of the image.
+    /// </summary>
+    private static void DecodeRows(ReadOnlySpan<byte> data, ImageShape stored, int scale, int channels, Span<byte> pixels)
+    {
+        int width = stored.Width, height = stored.Height, outWidth = (width + scale - 1) / scale;
+        long needed = (long)outWidth * ((height + scale - 1) / scale) * channels;
+        if (pixels.Length < needed) throw new ArgumentException($"Decoding 1/{scale} of {width}×{height}×{channels} needs {needed} bytes; the buffer holds {pixels.Length}.", nameof(pixels));
+        int rowBytes = width * channels;
+        byte[] row = ArrayPool<byte>.Shared.Rent(width * stored.Channels);
+        byte[] band = ArrayPool<byte>.Shared.Rent(scale == 1 ? 0 : scale * rowBytes);
+        try
+        {
+            using var rows = new SimplePng.RowReader(data, stored, "PNG");
+            for (int y = 0; y < height; y++)
+            {
+                rows.Next(row);
+                var into = scale == 1 ? pixels.Slice(y * rowBytes, rowBytes) : band.AsSpan(y % scale * rowBytes, rowBytes);
+                PixelOps.ConvertChannels(row, stored.Channels, into, channels, width);
+                if (scale > 1 && (y % scale == scale - 1 || y == height - 1))
+                    AverageBand(band, y % scale + 1, width, channels, scale, pixels.Slice(y / scale * outWidth * channels, outWidth * channels));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(row);
+            ArrayPool<byte>.Shared.Return(band);
+        }
+    }
+
+    /// <summary>Writes one output row: the averages of <paramref name="scale"/>-wide boxes over the band's <paramref name="rows"/> rows (fewer at the edges).</summary>
+    private static void AverageBand(ReadOnlySpan<byte> band, int rows, int width, int channels, int scale, Span<byte> output)
+    {
+        int rowBytes = width * channels;
+        for (int x = 0, ox = 0; x < width; x += scale, ox++)
+        {
+            int x1 = Math.Min(width, x + scale), count = (x1 - x) * rows;
+            for (int c = 0; c < channels; c++)
+            {
+                int sum = 0;
+                for (int r = 0; r < rows; r++)
+                    for (int sx = x; sx < x1; sx++) sum += band[r * rowBytes + sx * channels + c];
+                output[ox * channels + c] = (byte)((sum + count / 2) / count);
+            }
+        }
+    }
+
     /// <summary>Decodes at full size, then averages <paramref name="scale"/>×<paramref name="scale"/> boxes (for formats without DCT scaling).</summary>
     public static void DecodeScaledByBoxes(IImageCodec codec, ReadOnlySpan<byte> data, int scale, int channels, Span<byte> pixels)
     {
@@ -92,16 +161,9 @@ internal sealed unsafe class SkiaCodec(ImageEncoding encoding, string extension,
         {
             codec.Decode(data, 1, channels, full);
             var (w, h) = info.ScaledSize(scale);
+            int rowBytes = info.Width * channels;
             for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    for (int c = 0; c < channels; c++)
-                    {
-                        int sum = 0, n = 0;
-                        for (int sy = y * scale; sy < Math.Min(info.Height, (y + 1) * scale); sy++)
-                            for (int sx = x * scale; sx < Math.Min(info.Width, (x + 1) * scale); sx++, n++)
-                                sum += full[(sy * info.Width + sx) * channels + c];
-                        pixels[(y * w + x) * channels + c] = (byte)((sum + n / 2) / n);
-                    }
+                AverageBand(full.AsSpan(y * scale * rowBytes), Math.Min(scale, info.Height - y * scale), info.Width, channels, scale, pixels.Slice(y * w * channels, w * channels));
         }
         finally { ArrayPool<byte>.Shared.Return(full); }
     }

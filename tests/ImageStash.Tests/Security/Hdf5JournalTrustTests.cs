@@ -115,6 +115,29 @@ public sealed class Hdf5JournalTrustTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("a record reaches past the committed length", err);
         Assert.Equal(before, File.ReadAllBytes(store));
+
+        // Nor one whose committed length lies past the file's end with no record for the bytes between: a rollback
+        // writes past the end only to put back what the writer cut off.
+        File.WriteAllBytes(store + ".journal", PlantedJournal(before.Length + 4096, before.Length, new byte[64], IdentityOf(store)));
+        (exit, _, err) = CliRunner.Run("verify", store, "--repair");
+        Assert.Equal(1, exit);
+        Assert.Contains($"its committed length ({before.Length + 4096}) is past the file's end ({before.Length}) and no record holds the bytes from {before.Length + 64}", err);
+        Assert.Equal(before, File.ReadAllBytes(store));
+    }
+
+    [Fact]
+    public void A_writer_that_shrank_the_file_is_rolled_back_to_its_full_length()
+    {
+        string store = SmallStore("shrunk.h5");
+        var committed = File.ReadAllBytes(store);
+        var file = new JournaledFile(store, FileMode.Open, writable: true) { Eoa = committed.Length - 1000 };
+        file.Truncate(); // journals the 1,000 bytes it cuts off
+        file.CloseData();
+        file.CloseJournal();
+        Assert.Equal(committed.Length - 1000, new FileInfo(store).Length);
+        var (code, output, error) = CliRunner.Run("verify", store, "--repair");
+        Assert.True(code == 0, error + output);
+        Assert.Equal(committed, File.ReadAllBytes(store));
     }
 
     [Fact]

@@ -6,6 +6,7 @@
 # bench runs print each store's store_many and read_many medians at the largest count (ms, from results.csv);
 # loader-bench runs print the line with its median images/s. Build first; run the whole script under /work/bin/quiet.
 # A_ARGS / B_ARGS (environment) add arguments to one side only, e.g. B_ARGS=--whole-decode where A predates the option.
+# AB_KEEP=DIR (environment) keeps each bench run's output folder (results.csv, report.md, …) as DIR/A1, DIR/B1, ….
 set -euo pipefail
 a=$1 b=$2 pairs=$3
 shift 3
@@ -26,6 +27,7 @@ cells = [f"{r['store']} {r['operation']} {float(r['median_s']) * 1000:.1f} ms" f
          if int(r["count"]) == top and r["operation"] in ("store_many", "read_many")]
 print(sys.argv[2], "; ".join(cells), flush=True)
 PY
+    if [ -n "${AB_KEEP:-}" ]; then mkdir -p "$AB_KEEP" && rm -rf "${AB_KEEP:?}/$label" && cp -r "$work/$label" "$AB_KEEP/$label"; fi
   else
     echo "$label $(dotnet "$dll" "${args[@]}" "${extra[@]}" | grep -E '^median ' | head -n 1)"
   fi

@@ -5,10 +5,12 @@
 
 OUT.npz holds `ids`, `labels` (N,) int64, `shapes` (N, 3) int64, `encodings` (N,) (0 raw, 1 PNG, 2 JPEG, 3 WebP),
 `pixels` (every image's decoded HWC bytes back to back) with `offsets` (N + 1,), `payload_sha256` (N,) of the
-stored bytes, and `images` (N, H, W, C) when all images have one shape. A store is read in id order, a shard set in
+stored bytes, `fields` (N,) each record's fields as JSON text ("" for none), and `images` (N, H, W, C) when all
+images have one shape. A store is read in id order, a shard set in
 the order written. Install the package first: `pip install --no-build-isolation --no-index ./python`.
 """
 import hashlib
+import json
 import sys
 
 import numpy as np
@@ -33,6 +35,7 @@ def main():
         pixels=np.concatenate([p.ravel() for p in pixels]) if pixels else np.zeros(0, np.uint8),
         offsets=np.cumsum([0] + [p.size for p in pixels]),
         payload_sha256=np.array([hashlib.sha256(r.payload).hexdigest() for r in found]),
+        fields=np.array([json.dumps(r.fields, ensure_ascii=False) if r.fields is not None else "" for r in found]),
     )
     if pixels and len({p.shape for p in pixels}) == 1:
         arrays["images"] = np.stack(pixels)

@@ -10,6 +10,7 @@ namespace ImageStash.Hdf5;
 public sealed partial class Hdf5Store
 {
     private const int MetaChunkRows = 1024;
+    private const long LayoutVersion = 2; // 2: /field_bytes and /field_spans (written only once a record has fields)
     private const int ChunkBytesTarget = 1 << 20;
 
     /// <summary>
@@ -77,6 +78,9 @@ public sealed partial class Hdf5Store
 
     private void Load()
     {
+        // Stores with fields carry layout_version 2; older readers ignore it (and the fields), newer layouts are refused here.
+        if (H5Util.ReadInt64Attribute(_root, "layout_version", Path) is > LayoutVersion and var version)
+            throw ImageStashException.NewerLayout(Path, "HDF5", version, LayoutVersion);
         string? classes = H5Util.ReadTextAttribute(_root, "class_names", Path);
         try { _classNames = classes is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(classes) ?? []; }
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"'{Path}': attribute class_names is not a JSON list of strings ({e.Message}).", e); }
@@ -135,6 +139,13 @@ public sealed partial class Hdf5Store
             _nameSpans = OpenDataset("name_spans", 2);
             _nameBytes = OpenDataset("name_bytes", 1);
             _nameBytesUsed = (long)H5Util.Dims(_nameBytes, Path)[0];
+        }
+        if (H5.Lexists(_file, "field_spans", H5.P_DEFAULT) > 0 && H5.Lexists(_file, "field_bytes", H5.P_DEFAULT) > 0)
+        {
+            _fieldSpans = OpenDataset("field_spans", 2);
+            _fieldBytes = OpenDataset("field_bytes", 1);
+            _fieldBytesUsed = (long)H5Util.Dims(_fieldBytes, Path)[0];
+            _fieldSpanRows = (long)H5Util.Dims(_fieldSpans, Path)[0];
         }
         UpdateRowIndex(0);
     }
@@ -279,11 +290,11 @@ public sealed partial class Hdf5Store
 
     private void CloseHandles()
     {
-        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameBytes, _nameSpans }) if (set >= 0) H5.Dclose(set);
+        foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameBytes, _nameSpans, _fieldBytes, _fieldSpans }) if (set >= 0) H5.Dclose(set);
         _ragged?.CloseDatasets();
         if (_root >= 0) H5.Gclose(_root);
         if (_file >= 0) H5.Fclose(_file);
-        _images = _meta = _idsSet = _crcSet = _nameBytes = _nameSpans = _root = _file = -1;
+        _images = _meta = _idsSet = _crcSet = _nameBytes = _nameSpans = _fieldBytes = _fieldSpans = _root = _file = -1;
     }
 
     private static bool CanWriteBeside(string path)

@@ -64,17 +64,29 @@ public sealed partial class Hdf5Store
     }
 
     /// <summary>A row's name, its span checked against /name_bytes before anything is read (the file may be damaged).</summary>
-    private unsafe string? ReadName(int row)
+    private string? ReadName(int row) =>
+        ReadSpanned(row, _nameSpans, _nameBytes, _nameBytesUsed, "name") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+
+    /// <summary>A row's fields, checked like a name, then as a JSON object.</summary>
+    private RecordFields? ReadFields(int row)
+    {
+        if (ReadSpanned(row, _fieldSpans, _fieldBytes, _fieldBytesUsed, "field") is not { } bytes) return null;
+        return RecordFields.TryFromUtf8(bytes, out var fields, out string? problem) ? fields
+            : throw StoreChecks.Damaged(Path, _ids[row], $"its fields in /field_bytes are not {problem}");
+    }
+
+    /// <summary>Row <paramref name="row"/>'s bytes in a (bytes, spans) pair, or null when its span is (0, 0).</summary>
+    private unsafe byte[]? ReadSpanned(int row, long spansSet, long bytesSet, long used, string what)
     {
         var span = stackalloc long[2];
-        H5Util.Rows(_nameSpans, H5.NATIVE_INT64, (ulong)row, 1, span, write: false, Path);
+        H5Util.Rows(spansSet, H5.NATIVE_INT64, (ulong)row, 1, span, write: false, Path);
         long start = span[0], length = span[1];
         if (length == 0) return null;
-        if (start < 0 || length < 0 || length > ushort.MaxValue || start + length > _nameBytesUsed)
-            throw StoreChecks.Damaged(Path, _ids[row], $"/name_spans gives ({start}, {length}) outside /name_bytes");
+        if (start < 0 || length < 0 || length > ushort.MaxValue || start + length > used)
+            throw StoreChecks.Damaged(Path, _ids[row], $"/{what}_spans gives ({start}, {length}) outside /{what}_bytes");
         var bytes = new byte[length];
-        fixed (byte* p = bytes) H5Util.Rows(_nameBytes, H5.NATIVE_UINT8, (ulong)start, (ulong)length, p, write: false, Path);
-        return System.Text.Encoding.UTF8.GetString(bytes);
+        fixed (byte* p = bytes) H5Util.Rows(bytesSet, H5.NATIVE_UINT8, (ulong)start, (ulong)length, p, write: false, Path);
+        return bytes;
     }
 
     private void UpdateRowIndex(int from)

@@ -39,6 +39,7 @@ public sealed partial class Hdf5Store
                     H5Util.Rows(_meta, H5.NATIVE_INT32, (ulong)row, 1, &label, write: true, Path);
                     H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, 1, &crc, write: true, Path);
                     WriteNames((ulong)row, [batch[i].Name]);
+                    WriteFields(row, [batch[i].Fields]);
                 }
                 // The rows reach the file first, then the count that makes them visible, so that a reader opening
                 // the file meanwhile never counts rows whose pixels are still on their way.
@@ -76,6 +77,8 @@ public sealed partial class Hdf5Store
         if (!H5Util.Extendible(_images, Path))
             throw new ImageStashException($"store '{Path}': /images was written with a fixed size ({oldCount} images, as h5py does by default), so it cannot grow; copy it into an appendable store with 'imagestash convert {Path} NEW.h5' and append there.");
         foreach (long set in new[] { _images, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
+        if (fresh.Any(i => batch[i].Fields is not null)) EnsureFieldSets();
+        ExtendFieldSpans(newCount);
         int size = shape.Length;
         var direct = _journal is not null ? PixelMap.Build(_images, size, newCount, Path, _map) : null;
         if (direct is null)
@@ -137,6 +140,7 @@ public sealed partial class Hdf5Store
         fixed (long* d = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)oldCount, (ulong)fresh.Length, d, write: true, Path);
         // Rows never written read back as (0, 0): no name. A batch without names writes nothing here.
         if (named) WriteNames((ulong)oldCount, [.. fresh.Select(i => batch[i].Name)]);
+        if (_fieldSpans >= 0 && fresh.Any(i => batch[i].Fields is not null)) WriteFields(oldCount, [.. fresh.Select(i => batch[i].Fields)]);
         helper.FinishCrcs();
         var freshCrcs = fresh.Length == helper.Crcs.Length ? helper.Crcs : fresh.Select(i => helper.Crcs[i]).ToArray();
         fixed (uint* c = freshCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)oldCount, (ulong)fresh.Length, c, write: true, Path);
@@ -200,6 +204,10 @@ public sealed partial class Hdf5Store
             H5Util.Extend(r.Payload, (ulong)(start + total), Path);
             fixed (byte* bytes = batch.Payloads) H5Util.Rows(r.Payload, H5.NATIVE_UINT8, (ulong)start, (ulong)total, bytes, write: true, Path);
             foreach (long set in new[] { r.Spans, r.Shapes, r.Encodings, _meta, _idsSet, _crcSet, _nameSpans }) H5Util.Extend(set, (ulong)newCount, Path);
+            bool withFields = false;
+            for (int i = 0; i < batch.Count && !withFields; i++) withFields = batch[i].Fields is not null;
+            if (withFields) EnsureFieldSets();
+            ExtendFieldSpans(newCount);
             WriteRaggedRows(batch, fresh, oldCount, offsets, crcs);
             foreach (var (i, row) in replacements) WriteRaggedRows(batch, [i], row, offsets, crcs);
             H5.Check(H5.Fflush(_file, H5.F_SCOPE_LOCAL), "H5Fflush", Path);
@@ -256,6 +264,7 @@ public sealed partial class Hdf5Store
         fixed (long* p = ids) H5Util.Rows(_idsSet, H5.NATIVE_INT64, (ulong)row, (ulong)n, p, write: true, Path);
         fixed (uint* p = rowCrcs) H5Util.Rows(_crcSet, H5.NATIVE_UINT32, (ulong)row, (ulong)n, p, write: true, Path);
         if (indices.Any(i => batch[i].Name is not null)) WriteNames((ulong)row, [.. indices.Select(i => batch[i].Name)]);
+        if (_fieldSpans >= 0) WriteFields(row, [.. indices.Select(i => batch[i].Fields)]);
     }
 
     /// <summary>
@@ -307,6 +316,8 @@ public sealed partial class Hdf5Store
         _mapStale = false;
         _chunkRows = 0;
         _nameBytesUsed = 0;
+        _fieldBytes = _fieldSpans = -1;
+        _fieldBytesUsed = _fieldSpanRows = 0;
         OpenFile(create: false);
     }
 
@@ -336,24 +347,64 @@ public sealed partial class Hdf5Store
     }
 
     /// <summary>Appends the names' UTF-8 bytes to /name_bytes and points rows [row, …) at them in /name_spans.</summary>
-    private unsafe void WriteNames(ulong row, string?[] names)
+    private void WriteNames(ulong row, string?[] names) =>
+        WriteSpanned(_nameBytes, _nameSpans, ref _nameBytesUsed, row, [.. names.Select(n => n is null ? null : System.Text.Encoding.UTF8.GetBytes(n))]);
+
+    /// <summary>Appends the fields' JSON to /field_bytes and points rows [row, …) at them in /field_spans (made first if need be).</summary>
+    private void WriteFields(long row, RecordFields?[] fields)
     {
-        var spans = new long[names.Length * 2];
-        var bytes = new List<byte>();
-        for (int i = 0; i < names.Length; i++)
+        if (_fieldSpans < 0)
         {
-            byte[] utf8 = names[i] is { } n ? System.Text.Encoding.UTF8.GetBytes(n) : [];
-            spans[2 * i] = _nameBytesUsed + bytes.Count;
-            spans[2 * i + 1] = utf8.Length;
-            bytes.AddRange(utf8);
+            if (fields.All(f => f is null)) return;
+            EnsureFieldSets();
+        }
+        ExtendFieldSpans(row + fields.Length);
+        WriteSpanned(_fieldBytes, _fieldSpans, ref _fieldBytesUsed, (ulong)row, [.. fields.Select(f => f?.Utf8.ToArray())]);
+    }
+
+    /// <summary>
+    /// Makes /field_bytes and /field_spans (spans (0, 0), no fields, for the rows already there) and marks the file
+    /// layout_version 2. Caller holds <see cref="H5.Gate"/>.
+    /// </summary>
+    private void EnsureFieldSets()
+    {
+        if (_fieldSpans >= 0) return;
+        _fieldBytes = H5.Lexists(_file, "field_bytes", H5.P_DEFAULT) > 0 ? OpenDataset("field_bytes", 1)
+            : H5Util.CreateExtendible(_file, "field_bytes", H5.STD_U8LE, [], 64 * 1024, Path);
+        _fieldBytesUsed = (long)H5Util.Dims(_fieldBytes, Path)[0];
+        _fieldSpans = H5.Lexists(_file, "field_spans", H5.P_DEFAULT) > 0 ? OpenDataset("field_spans", 2)
+            : H5Util.CreateExtendible(_file, "field_spans", H5.STD_I64LE, [2], MetaChunkRows, Path);
+        _fieldSpanRows = (long)H5Util.Dims(_fieldSpans, Path)[0];
+        H5Util.WriteInt64Attribute(_root, "layout_version", LayoutVersion, Path);
+    }
+
+    /// <summary>Grows /field_spans to <paramref name="rows"/> (new rows read (0, 0): no fields), when the file has it.</summary>
+    private void ExtendFieldSpans(long rows)
+    {
+        if (_fieldSpans < 0 || _fieldSpanRows >= rows) return;
+        H5Util.Extend(_fieldSpans, (ulong)rows, Path);
+        _fieldSpanRows = rows;
+    }
+
+    /// <summary>Appends byte strings to a (bytes, spans) pair and points rows [row, …) at them; null is the span (0, 0).</summary>
+    private unsafe void WriteSpanned(long bytesSet, long spansSet, ref long used, ulong row, byte[]?[] items)
+    {
+        var spans = new long[items.Length * 2];
+        var bytes = new List<byte>();
+        for (int i = 0; i < items.Length; i++)
+        {
+            byte[] item = items[i] ?? [];
+            spans[2 * i] = item.Length == 0 ? 0 : used + bytes.Count;
+            spans[2 * i + 1] = item.Length;
+            bytes.AddRange(item);
         }
         if (bytes.Count > 0)
         {
-            H5Util.Extend(_nameBytes, (ulong)(_nameBytesUsed + bytes.Count), Path);
+            H5Util.Extend(bytesSet, (ulong)(used + bytes.Count), Path);
             byte[] all = [.. bytes];
-            fixed (byte* p = all) H5Util.Rows(_nameBytes, H5.NATIVE_UINT8, (ulong)_nameBytesUsed, (ulong)all.Length, p, write: true, Path);
-            _nameBytesUsed += all.Length;
+            fixed (byte* p = all) H5Util.Rows(bytesSet, H5.NATIVE_UINT8, (ulong)used, (ulong)all.Length, p, write: true, Path);
+            used += all.Length;
         }
-        fixed (long* p = spans) H5Util.Rows(_nameSpans, H5.NATIVE_INT64, row, (ulong)names.Length, p, write: true, Path);
+        fixed (long* p = spans) H5Util.Rows(spansSet, H5.NATIVE_INT64, row, (ulong)items.Length, p, write: true, Path);
     }
 }

@@ -34,6 +34,8 @@ public sealed partial class Hdf5Store : IImageStore
     private Dictionary<long, int>? _rowOf; // null while ids are first, first+1, … (row = id − first)
     private long _meta = -1, _idsSet = -1, _nameBytes = -1, _nameSpans = -1, _crcSet = -1;
     private long _nameBytesUsed;
+    private long _fieldBytes = -1, _fieldSpans = -1; // /field_bytes and /field_spans: made by the first batch with fields
+    private long _fieldBytesUsed, _fieldSpanRows; // rows past /field_spans' length (an older writer's appends) have none
 
     // The article's layout: /images, its shape and where its chunks are.
     private long _images = -1;
@@ -265,20 +267,26 @@ public sealed partial class Hdf5Store : IImageStore
         return true;
     }
 
-    /// <summary>Row <paramref name="row"/>'s header, from memory (and its name from the file). Caller holds the read gate.</summary>
+    /// <summary>Row <paramref name="row"/>'s header, from memory (and its name and fields from the file). Caller holds the read gate.</summary>
     private ImageHeader Header(int row, long id, bool withName)
     {
         string? name = null;
-        if (withName && _nameSpans >= 0)
-            lock (H5.Gate) name = ReadName(row);
+        RecordFields? fields = null;
+        if (withName && (_nameSpans >= 0 || _fieldSpans >= 0))
+            lock (H5.Gate)
+            {
+                if (_nameSpans >= 0) name = ReadName(row);
+                if (_fieldSpans >= 0 && row < _fieldSpanRows) fields = ReadFields(row);
+            }
         if (_ragged is { } r)
             return new ImageHeader(id, r.ShapeOf[row], _labels[row], string.IsNullOrEmpty(name) ? null : name)
             {
                 Encoding = r.EncodingOf[row],
                 PayloadLength = r.SpanOf[row].Length,
+                Fields = fields,
             };
         var shape = _shape!.Value;
-        return new ImageHeader(id, shape, _labels[row], string.IsNullOrEmpty(name) ? null : name) { PayloadLength = shape.ByteCount };
+        return new ImageHeader(id, shape, _labels[row], string.IsNullOrEmpty(name) ? null : name) { PayloadLength = shape.ByteCount, Fields = fields };
     }
 
     private void ThrowIfReadOnly()

@@ -23,7 +23,7 @@ public sealed partial class LmdbStore
             {
                 var header = batch[i];
                 var payload = batch.GetPayload(i);
-                int length = LmdbRecord.HeaderSize + LmdbRecord.NameLength(header.Name) + payload.Length;
+                int length = LmdbRecord.PrefixLength(header) + payload.Length;
                 if (value.Length < length)
                 {
                     ArrayPool<byte>.Shared.Return(value);

@@ -163,7 +163,7 @@ public sealed partial class LmdbStore : IImageStore
             header = default;
             return false;
         }
-        header = LmdbRecord.Parse(value, id, Path).ToHeader(id);
+        header = LmdbRecord.Parse(value, id, Path).ToHeader(id, Path);
         return true;
     }
 
@@ -173,7 +173,7 @@ public sealed partial class LmdbStore : IImageStore
         using var read = BeginRead();
         if (!TryGetValue(read.Tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
         var record = LmdbRecord.Parse(value, id, Path);
-        var header = record.ToHeader(id);
+        var header = record.ToHeader(id, Path);
         StoreChecks.CheckPayloadBuffer(header, payload);
         LmdbRecord.CopyPayload(record, payload, id, Path);
         return header;
@@ -201,7 +201,7 @@ public sealed partial class LmdbStore : IImageStore
             if (!TryGetValue(read.Tx, ids[0], out var value)) throw ImageStashException.MissingId(Path, ids[0]);
             var first = LmdbRecord.Parse(value, ids[0], Path);
             shape = first.Shape;
-            StoreChecks.CheckReadManyRecord(Path, shape, first.ToHeader(ids[0]));
+            StoreChecks.CheckReadManyRecord(Path, shape, first.ToHeader(ids[0], Path));
         }
         StoreChecks.CheckReadManyBuffers(ids.Length, shape, pixels, labels);
         // Each block in its own read transaction (the environment has no thread-local reader slots): a big request
@@ -222,7 +222,7 @@ public sealed partial class LmdbStore : IImageStore
             long id = ids[i];
             if (!TryGetValue(tx, id, out var value)) throw ImageStashException.MissingId(Path, id);
             var record = LmdbRecord.Parse(value, id, Path);
-            if (record.Encoding != ImageEncoding.Raw || record.Shape != shape) StoreChecks.CheckReadManyRecord(Path, shape, record.ToHeader(id));
+            if (record.Encoding != ImageEncoding.Raw || record.Shape != shape) StoreChecks.CheckReadManyRecord(Path, shape, record.ToHeader(id, Path));
             LmdbRecord.CopyPayload(record, pixels.Slice(i * size, size), id, Path);
             labels[i] = record.Label;
         }
@@ -235,7 +235,7 @@ public sealed partial class LmdbStore : IImageStore
         if (batch.Count == 0) return;
         long estimate = 0;
         for (int i = 0; i < batch.Count; i++)
-            estimate += LmdbRecord.HeaderSize + LmdbRecord.NameLength(batch[i].Name) + batch[i].PayloadLength + 64;
+            estimate += LmdbRecord.PrefixLength(batch[i]) + batch[i].PayloadLength + 64;
         WriteWithGrowth(estimate, tx => WriteBatch(tx, batch, overwrite));
     }
 
@@ -303,6 +303,10 @@ public sealed partial class LmdbStore : IImageStore
         {
             if (!kind.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(FormatName)))
                 throw ImageStashException.NotAStore(Path, "ImageStash LMDB");
+            // The database layout is version 1; records carry their own versions (docs/formats/lmdb.md).
+            var (versionRc, _, version) = tx.Get(meta, "version"u8);
+            if (versionRc == MDBResultCode.Success && long.TryParse(version.AsSpan(), out long v) && v > 1)
+                throw ImageStashException.NewerLayout(Path, "LMDB", v, 1);
         }
         else if (!readOnly)
         {

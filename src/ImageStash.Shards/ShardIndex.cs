@@ -13,8 +13,14 @@ public sealed record ShardIndex
     /// <summary>The <c>format</c> field every index has.</summary>
     public const string FormatName = "imagestash-shards";
 
-    /// <summary>The format version this library writes, and the newest it reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The newest format version this library reads and writes: 2, whose samples' JSON may carry "fields". A set
+    /// with no fields is written as version 1, as before fields, so older readers still read it.
+    /// </summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The format version of a set none of whose samples has fields.</summary>
+    public const int VersionWithoutFields = 1;
 
     /// <summary>
     /// The largest index.json read, 16 MiB: an index takes about 100 bytes a shard and the class names, so this holds
@@ -49,6 +55,12 @@ public sealed record ShardIndex
     /// <summary>The target shard size the writer used, in bytes.</summary>
     public long ShardSize { get; init; }
 
+    /// <summary>
+    /// Each field name the samples carry with how many samples carry it, in the order first written (index member
+    /// <c>"fields"</c>, version 2; empty when no sample has fields).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> FieldCounts { get; init; } = [];
+
     /// <summary>Samples in all shards.</summary>
     public long Samples => Shards.Sum(s => s.Samples);
 
@@ -80,6 +92,12 @@ public sealed record ShardIndex
             json.WriteStartArray("class_names");
             foreach (string name in ClassNames) json.WriteStringValue(name);
             json.WriteEndArray();
+            if (FieldCounts.Count > 0)
+            {
+                json.WriteStartObject("fields");
+                foreach (var (name, count) in FieldCounts) json.WriteNumber(name, count);
+                json.WriteEndObject();
+            }
             json.WritePropertyName("ids");
             Write(json, Ids);
             json.WriteStartArray("shards");
@@ -126,6 +144,8 @@ public sealed record ShardIndex
                 Order = root.TryGetProperty("order", out var order) ? order.GetString() ?? "" : "",
                 Seed = root.TryGetProperty("seed", out var seed) ? seed.GetInt32() : 0,
                 ShardSize = root.TryGetProperty("shard_size", out var size) ? size.GetInt64() : 0,
+                FieldCounts = root.TryGetProperty("fields", out var fields) && fields.ValueKind == JsonValueKind.Object
+                    ? [.. fields.EnumerateObject().Select(f => new KeyValuePair<string, long>(f.Name, f.Value.GetInt64()))] : [],
             };
             if (root.TryGetProperty("samples", out var samples) && samples.GetInt64() != index.Samples)
                 throw new InvalidDataException($"'{where}': {FileName} says {samples.GetInt64():N0} samples but its shards hold {index.Samples:N0}.");

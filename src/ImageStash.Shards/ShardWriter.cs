@@ -53,6 +53,8 @@ public static class ShardWriter
             if (!location.Exists(idsEntry.Name, idsEntry.Bytes, cancellationToken)) location.PutSmall(idsEntry.Name, idsFile, cancellationToken);
             var index = new ShardIndex
             {
+                Version = run.Fields.RecordsWithFields > 0 ? ShardIndex.CurrentVersion : ShardIndex.VersionWithoutFields,
+                FieldCounts = run.Fields.Counts,
                 Shards = shards,
                 Ids = idsEntry,
                 ClassNames = source.ClassNames,
@@ -104,6 +106,9 @@ public static class ShardWriter
 
         public int Reused => _reused;
 
+        /// <summary>The field names the samples written carry, with counts (any: the set is format version 2).</summary>
+        public FieldCounts Fields { get; } = new();
+
         public (List<ShardEntry> Shards, long[] Ids, int[] Labels, ImageShape? FixedShape) WriteShards()
         {
             long[] ids = [.. source.EnumerateIds()];
@@ -148,6 +153,7 @@ public static class ShardWriter
                     current.Add(key + extension, bytes);
                     current.Samples++;
                     labels[i] = header.Label;
+                    Fields.Add(header.Fields);
                     if (!header.IsRaw || (fixedShape is { } s && s != header.Shape)) uniform = false;
                     fixedShape ??= header.Shape;
                     if ((i + 1) % 256 == 0) progress?.Report(i + 1);

@@ -54,4 +54,7 @@ public enum ImageStashError
     /// it for writing (or run <c>imagestash verify --repair</c>) to return it to its last commit.
     /// </summary>
     UnfinishedCommit,
+
+    /// <summary>The store was written in a layout version newer than this ImageStash reads: upgrade ImageStash.</summary>
+    NewerLayout,
 }

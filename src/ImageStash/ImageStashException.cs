@@ -74,6 +74,10 @@ public sealed class ImageStashException : Exception
     public static ImageStashException NativeLibraryMissing(string library, string package) =>
         new($"the native library {library} was not found; install it (Debian/Ubuntu: apt-get install {package}).", ImageStashError.MissingLibrary);
 
+    /// <summary>The store's layout version is newer than this ImageStash reads.</summary>
+    public static ImageStashException NewerLayout(string path, string kind, long version, long supported) =>
+        new($"store '{path}' has {kind} layout version {version}, newer than this ImageStash reads (up to {supported}); upgrade ImageStash to read it.", ImageStashError.NewerLayout);
+
     /// <summary>A store opened for reading has a commit a stopped writer left unfinished; reading never rolls it back.</summary>
     public static ImageStashException UnfinishedCommit(string path) =>
         new($"store '{path}' has an unfinished commit: open it for writing, or run `imagestash verify --repair`.", ImageStashError.UnfinishedCommit);

@@ -13,8 +13,8 @@ namespace ImageStash;
 /// </summary>
 public sealed class RecordFields : IEquatable<RecordFields>
 {
-    /// <summary>The largest a record's fields may be, in bytes of compact UTF-8 JSON: 64 KiB.</summary>
-    public const int MaxBytes = 64 * 1024;
+    /// <summary>The largest a record's fields may be, in bytes of compact UTF-8 JSON: 65,535 (a 16-bit length in stores' records).</summary>
+    public const int MaxBytes = ushort.MaxValue;
 
     private static readonly JsonWriterOptions s_compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -136,6 +136,12 @@ public sealed class RecordFields : IEquatable<RecordFields>
 
     /// <inheritdoc />
     public bool Equals(RecordFields? other) => other is not null && _utf8.AsSpan().SequenceEqual(other._utf8);
+
+    /// <summary>Whether two fields hold the same compact JSON (both null counts as equal).</summary>
+    public static bool operator ==(RecordFields? left, RecordFields? right) => left is null ? right is null : left.Equals(right);
+
+    /// <summary>Whether two fields differ.</summary>
+    public static bool operator !=(RecordFields? left, RecordFields? right) => !(left == right);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is RecordFields other && Equals(other);

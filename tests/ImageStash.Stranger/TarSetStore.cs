@@ -149,6 +149,7 @@ public sealed class TarSetStore : IStreamingStore
         ["imagestash.encoding"] = ImageEncodingNames.Name(h.Encoding),
         ["imagestash.name"] = h.Name ?? "",
         ["imagestash.hasname"] = h.Name is null ? "0" : "1",
+        ["imagestash.fields"] = h.Fields?.Json ?? "",
     };
 
     private ImageHeader Header(PaxTarEntry entry, int part)
@@ -160,9 +161,14 @@ public sealed class TarSetStore : IStreamingStore
             var hwc = a["imagestash.shape"].Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             if (!ImageEncodingNames.TryParse(a["imagestash.encoding"], out var encoding)) throw new FormatException(a["imagestash.encoding"]);
             return new ImageHeader(id, new ImageShape(hwc[0], hwc[1], hwc[2]), int.Parse(a["imagestash.label"], CultureInfo.InvariantCulture),
-                a["imagestash.hasname"] == "1" ? a["imagestash.name"] : null) { Encoding = encoding, PayloadLength = entry.Length };
+                a["imagestash.hasname"] == "1" ? a["imagestash.name"] : null)
+            {
+                Encoding = encoding,
+                PayloadLength = entry.Length,
+                Fields = a.TryGetValue("imagestash.fields", out string? fields) && fields.Length > 0 ? RecordFields.Parse(fields) : null,
+            };
         }
-        catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException or IndexOutOfRangeException)
+        catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException or IndexOutOfRangeException or ArgumentException)
         {
             throw new InvalidDataException($"'{PartPath(part)}': entry '{entry.Name}' has no readable ImageStash header ({e.Message}).", e);
         }

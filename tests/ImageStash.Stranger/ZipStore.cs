@@ -115,7 +115,7 @@ public sealed class ZipStore : IImageStore
                 else using (var source = old!.GetEntry(name)!.Open()) source.CopyTo(target);
             }
             using var json = zip.CreateEntry("index.json").Open();
-            JsonSerializer.Serialize(json, new Index([.. _classNames], [.. index.Values.Select(h => new Row(h.Id, h.Label, h.Name, h.Shape.Height, h.Shape.Width, h.Shape.Channels, (int)h.Encoding, h.PayloadLength))]));
+            JsonSerializer.Serialize(json, new Index([.. _classNames], [.. index.Values.Select(h => new Row(h.Id, h.Label, h.Name, h.Shape.Height, h.Shape.Width, h.Shape.Channels, (int)h.Encoding, h.PayloadLength, h.Fields?.Json))]));
         }
         _reader?.Dispose();
         _reader = null;
@@ -130,10 +130,10 @@ public sealed class ZipStore : IImageStore
         var index = JsonSerializer.Deserialize<Index>(json) ?? throw new InvalidDataException($"'{Path}': index.json is empty.");
         _classNames = [.. index.ClassNames];
         foreach (var r in index.Rows)
-            _index[r.Id] = new ImageHeader(r.Id, new ImageShape(r.Height, r.Width, r.Channels), r.Label, r.Name) { Encoding = (ImageEncoding)r.Encoding, PayloadLength = r.Length };
+            _index[r.Id] = new ImageHeader(r.Id, new ImageShape(r.Height, r.Width, r.Channels), r.Label, r.Name) { Encoding = (ImageEncoding)r.Encoding, PayloadLength = r.Length, Fields = r.Fields is null ? null : RecordFields.Parse(r.Fields) };
     }
 
-    private sealed record Row(long Id, int Label, string? Name, int Height, int Width, int Channels, int Encoding, long Length);
+    private sealed record Row(long Id, int Label, string? Name, int Height, int Width, int Channels, int Encoding, long Length, string? Fields = null);
 
     private sealed record Index(List<string> ClassNames, List<Row> Rows);
 

@@ -5,11 +5,11 @@ import os
 
 from ._store import StoreReader
 from .errors import DamagedRecord, FormatError, NewerFormat, NotAStore
-from .record import ENCODINGS, PNG, RAW, Record, check_crc, decode
+from .record import ENCODINGS, PNG, RAW, Record, check_crc, decode, parse_fields
 
 MARKER = "imagestash.json"
 KIND = "imagestash-png-folder"
-VERSION = 2
+VERSION = 3  # 3: labels.csv has a fields column
 EXTENSIONS = {RAW: ".png", PNG: ".png", 2: ".jpg", 3: ".webp"}
 
 
@@ -72,8 +72,8 @@ class FolderStore(StoreReader):
                 pixels = decode(Record(image_id, 0, name, shape, PNG, data))
             except (OSError, ValueError, SyntaxError) as e:
                 raise DamagedRecord(file, f"does not decode as a {shape[0]}x{shape[1]}x{shape[2]} PNG ({e})", f"id {image_id}") from e
-            return Record(image_id, int(row["label"]), name, shape, RAW, pixels.tobytes())
+            return Record(image_id, int(row["label"]), name, shape, RAW, pixels.tobytes(), parse_fields(row.get("fields")))
         if row.get("length") and int(row["length"]) != len(data):
             raise DamagedRecord(file, f"is {len(data)} bytes, labels.csv says {row['length']}", f"id {image_id}")
         check_crc(file, image_id, data, int(row["crc32"], 16))
-        return Record(image_id, int(row["label"]), name, shape, encoding, data)
+        return Record(image_id, int(row["label"]), name, shape, encoding, data, parse_fields(row.get("fields")))

@@ -6,8 +6,10 @@ import numpy as np
 
 from ._optional import require
 from ._store import StoreReader
-from .errors import FormatError, NotAStore
-from .record import RAW, Record, check_crc
+from .errors import FormatError, NewerFormat, NotAStore
+from .record import RAW, Record, check_crc, parse_fields
+
+LAYOUT_VERSION = 2  # 2: /field_bytes and /field_spans
 
 SUFFIXES = (".h5", ".hdf5")
 
@@ -31,6 +33,11 @@ class Hdf5Store(StoreReader):
             self._crcs = np.asarray(f["crc32"][:rows], dtype=np.uint32) if "crc32" in f else None
             self._name_spans = np.asarray(f["name_spans"][:rows]) if "name_spans" in f else None
             self._name_bytes = np.asarray(f["name_bytes"]).tobytes() if "name_bytes" in f else b""
+            if int(f.attrs.get("layout_version", 1)) > LAYOUT_VERSION:
+                raise NewerFormat(self.path, f"written by a newer ImageStash (HDF5 layout version {int(f.attrs['layout_version'])}; this one reads up to {LAYOUT_VERSION})")
+            # Rows past /field_spans' length (appended by a writer from before fields) have none.
+            self._field_spans = np.asarray(f["field_spans"][:rows]) if "field_spans" in f else None
+            self._field_bytes = np.asarray(f["field_bytes"]).tobytes() if "field_bytes" in f else b""
             if self.ragged:
                 self._spans = np.asarray(f["payload_spans"][:rows], dtype=np.int64)
                 self._shapes = np.asarray(f["shapes"][:rows], dtype=np.int64)
@@ -74,7 +81,11 @@ class Hdf5Store(StoreReader):
             shape, encoding = self._shape, RAW
         if self._crcs is not None:
             check_crc(self.path, image_id, payload, int(self._crcs[row]))
-        return Record(image_id, int(self._labels[row]), name, shape, encoding, payload)
+        fields = None
+        if self._field_spans is not None and row < len(self._field_spans) and self._field_spans[row][1] > 0:
+            start, length = self._field_spans[row]
+            fields = parse_fields(self._field_bytes[start:start + length])
+        return Record(image_id, int(self._labels[row]), name, shape, encoding, payload, fields)
 
 
 def _text(value):

@@ -5,12 +5,12 @@ import struct
 from ._optional import require
 from ._store import StoreReader
 from .errors import FormatError, NewerFormat, NotAStore
-from .record import PNG, RAW, Record, check_crc, decode
+from .record import PNG, RAW, Record, check_crc, decode, parse_fields
 
 FORMAT = b"imagestash-lmdb"
 KEY = struct.Struct(">q")
-HEADER = struct.Struct("<BBBxIIiIHxx")  # version, encoding, channels, height, width, label, crc32, name length
-VERSIONS = (1, 2)
+HEADER = struct.Struct("<BBBxIIiIHH")  # version, encoding, channels, height, width, label, crc32, name length, fields length
+VERSIONS = (1, 2, 3)  # 3: the record carries fields (a JSON object) after its name
 
 
 def _environment(path):
@@ -22,15 +22,17 @@ def parse(path, image_id, value, check=True):
     """One value of the `images` database as a Record; its CRC checked unless `check` is false."""
     if len(value) < HEADER.size:
         raise FormatError(path, f"record is {len(value)} bytes, shorter than its {HEADER.size}-byte header", f"id {image_id}")
-    version, encoding, channels, height, width, label, crc, name_len = HEADER.unpack_from(value, 0)
+    version, encoding, channels, height, width, label, crc, name_len, fields_len = HEADER.unpack_from(value, 0)
     if version not in VERSIONS:
         raise NewerFormat(path, f"record version {version}; this package reads versions {VERSIONS}", f"id {image_id}")
-    start = HEADER.size + name_len
+    fields_len = fields_len if version == 3 else 0
+    name_end = HEADER.size + name_len
+    start = name_end + fields_len
     if start > len(value):
-        raise FormatError(path, f"name of {name_len} bytes runs past the record's {len(value)} bytes", f"id {image_id}")
-    name = bytes(value[HEADER.size:start]).decode() if name_len else None
+        raise FormatError(path, f"name of {name_len} and fields of {fields_len} bytes run past the record's {len(value)} bytes", f"id {image_id}")
+    name = bytes(value[HEADER.size:name_end]).decode() if name_len else None
     payload = bytes(value[start:])
-    record = Record(image_id, label, name, (height, width, channels), encoding, payload)
+    record = Record(image_id, label, name, (height, width, channels), encoding, payload, parse_fields(value[name_end:start]))
     if encoding == RAW and len(payload) != height * width * channels:
         raise FormatError(path, f"raw payload is {len(payload)} bytes, {height}x{width}x{channels} needs {height * width * channels}", f"id {image_id}")
     if check:

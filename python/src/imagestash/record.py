@@ -1,5 +1,6 @@
 """One image as stored (docs/formats/codecs.md): raw pixels or an encoded file's bytes, and turning it into pixels."""
 import io
+import json
 import zlib
 from collections import namedtuple
 
@@ -11,10 +12,17 @@ RAW, PNG, JPEG, WEBP = 0, 1, 2, 3
 ENCODINGS = {"raw": RAW, "png": PNG, "jpeg": JPEG, "webp": WEBP}
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
-Record = namedtuple("Record", "id label name shape encoding payload")
+Record = namedtuple("Record", "id label name shape encoding payload fields", defaults=(None,))
 Record.__doc__ = """One image: id, label, name (or None), shape (height, width, channels) as decoded and upright,
-encoding (RAW, PNG, JPEG, WEBP or a registered codec's number) and the payload as stored (raw HWC pixels, or the
-encoded file's bytes)."""
+encoding (RAW, PNG, JPEG, WEBP or a registered codec's number), the payload as stored (raw HWC pixels, or the
+encoded file's bytes) and its fields (a dict parsed from the record's JSON object: caption, tags, ...; or None)."""
+
+
+def parse_fields(data):
+    """A record's fields from their stored UTF-8 JSON, or None when there are none."""
+    if not data:
+        return None
+    return json.loads(data if isinstance(data, str) else bytes(data).decode("utf-8"))
 
 
 def check_crc(path, image_id, data, crc):

@@ -12,7 +12,7 @@ from .errors import DamagedRecord, FormatError, NewerFormat, NotAStore
 from .record import ENCODINGS, Record
 
 FORMAT = "imagestash-shards"
-VERSION = 1
+VERSION = 2  # 2: a sample's .json may carry "fields"
 BLOCK = 512
 _JSON = json.JSONDecoder().decode  # of a str: json.loads of bytes sniffs the encoding first, per sample
 _CRC_FIELD, _CRC_END = b'"crc32":"', b'"}'
@@ -162,7 +162,7 @@ class Shard:
         encoding = meta["encoding"]
         encoding = ENCODINGS[encoding] if encoding in ENCODINGS else int(encoding)
         return Record(int(meta["id"]), int(meta["label"]), meta.get("name"),
-                      (int(meta["height"]), int(meta["width"]), int(meta["channels"])), encoding, bytes(payload))
+                      (int(meta["height"]), int(meta["width"]), int(meta["channels"])), encoding, bytes(payload), meta.get("fields"))
 
     def close(self):
         self.view.release()

@@ -52,16 +52,28 @@ class _Items:
         image = _image(record, self.as_array, self.mode)
         if self.transform is not None:
             image = self.transform(image)
-        return (image, record.label, record.id) if self.with_ids else (image, record.label)
+        return _tuple(self, image, record.label, record.id, record.fields)
+
+
+def _tuple(items, image, label, image_id, fields):
+    """(image, label), then the id with `with_ids`, then the fields (a dict, or None) with `with_fields`."""
+    out = (image, label)
+    if items.with_ids:
+        out += (image_id,)
+    if items.with_fields:
+        out += (fields,)
+    return out
 
 
 class StoreDataset(_Items, Dataset):
-    """Map-style: item i is the store's i-th image in id order (`ids[i]` is its id)."""
+    """Map-style: item i is the store's i-th image in id order (`ids[i]` is its id). `with_fields=True` adds each
+    record's fields (a dict parsed from its JSON object: caption, tags, ...; None when it has none) to the item."""
 
-    def __init__(self, path, transform=None, with_ids=False, as_array=False, mode=None):
+    def __init__(self, path, transform=None, with_ids=False, as_array=False, mode=None, with_fields=False):
         self.mode = _check_mode(mode)
         self.store = open_store(path)
         self.path, self.transform, self.with_ids, self.as_array = self.store.path, transform, with_ids, as_array
+        self.with_fields = with_fields
         self.ids, self.class_names = self.store.ids, self.store.class_names
         self._lmdb = isinstance(self.store, LmdbStore)
 
@@ -80,8 +92,8 @@ class StoreDataset(_Items, Dataset):
         value = (store._handle or store._opened())[1].get(_LMDB_KEY.pack(image_id))
         if value is None:
             return self._item(store.record(index))  # raises the error naming the store and id
-        version, encoding, channels, height, width, label, crc, name_len = _LMDB_HEADER.unpack_from(value, 0)
-        if encoding != RAW or version != 2:
+        version, encoding, channels, height, width, label, crc, name_len, _ = _LMDB_HEADER.unpack_from(value, 0)
+        if encoding != RAW or version != 2 or self.with_fields:
             return self._item(self.store.record(index))
         start = _LMDB_HEADER.size + name_len
         if len(value) - start != height * width * channels or zlib.crc32(value[start:]) != crc:
@@ -95,7 +107,7 @@ class StoreDataset(_Items, Dataset):
                 image = _converted(image, self.as_array, self.mode)
         if self.transform is not None:
             image = self.transform(image)
-        return (image, label, image_id) if self.with_ids else (image, label)
+        return _tuple(self, image, label, image_id, None)
 
 
 def _worker():
@@ -116,7 +128,7 @@ class ShardDataset(_Items, IterableDataset):
     """
 
     def __init__(self, path, transform=None, rank=0, world_size=1, shuffle=True, seed=0, batch_size=1, window=2,
-                 with_ids=False, as_array=False, decode=True, mode=None, **s3_options):
+                 with_ids=False, as_array=False, decode=True, mode=None, with_fields=False, **s3_options):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in 0..{world_size - 1}")
         if batch_size < 1 or not 1 <= window <= 64:
@@ -125,6 +137,7 @@ class ShardDataset(_Items, IterableDataset):
         self.set = ShardSet(path, **s3_options)
         self.path, self.class_names = self.set.path, self.set.class_names
         self.transform, self.with_ids, self.as_array, self.decode = transform, with_ids, as_array, decode
+        self.with_fields = with_fields
         self.rank, self.world_size, self.shuffle, self.seed = rank, world_size, shuffle, seed
         self.batch_size, self.window, self.epoch = batch_size, window, 0
         self._segment_epoch, self._segment, self._skip = None, None, 0
@@ -174,7 +187,11 @@ class ShardDataset(_Items, IterableDataset):
                     reader = opened[shard] = self.set.open(shard)
                 if not self.decode:
                     row = rows[shard] + index
-                    yield (reader.raw(index), labels[row], ids[row]) if self.with_ids else (reader.raw(index), labels[row])
+                    if self.with_fields:
+                        meta, payload = reader.payload(index)
+                        yield _tuple(self, payload, labels[row], ids[row], meta.get("fields"))
+                    else:
+                        yield (reader.raw(index), labels[row], ids[row]) if self.with_ids else (reader.raw(index), labels[row])
                     continue
                 yield self._item(reader.record(index))
         finally:

@@ -37,6 +37,7 @@ internal sealed class GetCommand(AppConsole console) : Command<GetCommand.Settin
         string className = header.Label >= 0 && header.Label < store.ClassNames.Count ? $" ({Printable.Name(store.ClassNames[header.Label])})" : "";
         string kind = header.IsRaw ? "raw" : header.Encoding.ToString().ToUpperInvariant();
         console.WriteLine($"wrote '{output}': id {header.Id}, {header.Shape} {kind}, {file.Length:N0} bytes, label {header.Label}{className}{(header.Name is null ? "" : $", from {Printable.Name(header.Name)}")}");
+        if (store.TryGetHeader(settings.Id, out var full) && full.Fields is { } fields) console.WriteLine($"fields: {fields.Json}");
         return ImageStashApp.Ok;
     }
 }

@@ -3,7 +3,7 @@ using Spectre.Console.Cli;
 
 namespace ImageStash.Cli.Commands;
 
-/// <summary><c>imagestash info STORE</c>: kind, count, shapes, label histogram and disk use.</summary>
+/// <summary><c>imagestash info STORE</c>: kind, count, shapes, fields, label histogram and disk use.</summary>
 internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
 {
     public override int Execute(CommandContext context, StoreSettings settings, CancellationToken cancellationToken)
@@ -12,12 +12,14 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         if (store is ImageStash.Shards.ShardSetStore shards) return ShardSet(shards);
         var shapes = new Dictionary<ImageShape, long>();
         var labels = new SortedDictionary<int, long>();
+        var fields = new FieldCounts();
         foreach (long id in store.EnumerateIds())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!store.TryGetHeader(id, out var h)) continue;
             shapes[h.Shape] = shapes.GetValueOrDefault(h.Shape) + 1;
             labels[h.Label] = labels.GetValueOrDefault(h.Label) + 1;
+            fields.Add(h.Fields);
         }
         var (allocated, apparent) = DiskUsage.Of(store.Path);
         console.WriteLine($"store:    {store.Path}");
@@ -25,6 +27,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"images:   {store.Count:N0}");
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : string.Join(", ", shapes.OrderByDescending(s => s.Value).Take(5).Select(s => $"{s.Key} ×{s.Value:N0}")) + (shapes.Count > 5 ? $", … {shapes.Count} shapes" : ""))}");
         console.WriteLine($"disk:     {Bytes(allocated)} allocated, {Bytes(apparent)} apparent");
+        console.WriteLine($"fields:   {FieldCounts.Describe(fields.Counts, Printable.Name)}");
         console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;
@@ -42,6 +45,7 @@ internal sealed class InfoCommand(AppConsole console) : Command<StoreSettings>
         console.WriteLine($"shape:    {(store.FixedShape is { } fixedShape ? $"{fixedShape} (fixed)" : "varied (in each sample's JSON)")}");
         console.WriteLine($"shards:   {index.Shards.Count:N0}, {Bytes(index.Bytes)} ({Bytes(index.Shards.Count == 0 ? 0 : index.Bytes / index.Shards.Count)} each on average)");
         if (store.CacheFolder is { } cache) console.WriteLine($"cache:    {cache}");
+        console.WriteLine($"fields:   {FieldCounts.Describe(index.FieldCounts, Printable.Name)}");
         console.WriteLine($"classes:  {(store.ClassNames.Count == 0 ? "(none recorded)" : string.Join(", ", store.ClassNames.Select(Printable.Name)))}");
         Labels(store, labels);
         return ImageStashApp.Ok;

@@ -6,20 +6,24 @@ namespace ImageStash.Lmdb.Internal;
 
 /// <summary>
 /// The key and value layout of one image (docs/formats/lmdb.md). Key: the id as 8 bytes big-endian, so keys sort
-/// by id. Value: a 24-byte little-endian header, the UTF-8 name, then the payload (raw HWC pixels or an encoded file).
-/// Version 2 records checksum the payload as stored; version 1 (before encoded images) checksummed decoded pixels,
-/// and its PNG records are still read.
+/// by id. Value: a 24-byte little-endian header, the UTF-8 name, the fields' JSON (version 3), then the payload (raw
+/// HWC pixels or an encoded file). A record with fields is version 3; one without is written as version 2, byte for
+/// byte as before fields, so stores without fields stay readable by older readers. Version 1 (before encoded images)
+/// checksummed decoded pixels, and its PNG records are still read.
 /// </summary>
 internal static class LmdbRecord
 {
     public const byte Version = 2;
+    public const byte FieldsVersion = 3;
     private const byte FirstVersion = 1;
     public const int HeaderSize = 24;
     public const int KeySize = 8;
+    // A version byte past ours but this small is a newer writer's record; anything larger is damage.
+    private const byte NewestPlausibleVersion = 16;
 
     // Header fields (struct "<BBBxIIiIHxx" in Python):
     // 0 version u8 | 1 encoding u8 | 2 channels u8 | 3 reserved | 4 height u32 | 8 width u32 | 12 label i32
-    // 16 crc32 of the payload u32 | 20 name length u16 | 22 reserved u16
+    // 16 crc32 of the payload u32 | 20 name length u16 | 22 fields length u16 (version 3; 0 before)
 
     public static void WriteKey(Span<byte> key, long id) => BinaryPrimitives.WriteInt64BigEndian(key, id);
 
@@ -27,11 +31,14 @@ internal static class LmdbRecord
 
     public static int NameLength(string? name) => name is null ? 0 : Math.Min(Encoding.UTF8.GetByteCount(name), ushort.MaxValue);
 
-    /// <summary>Writes header and name into <paramref name="value"/>; the payload goes at <c>HeaderSize + nameLength</c>.</summary>
+    /// <summary>The bytes a record's header, name and fields take before its payload.</summary>
+    public static int PrefixLength(ImageHeader header) => HeaderSize + NameLength(header.Name) + (header.Fields?.Utf8.Length ?? 0);
+
+    /// <summary>Writes header, name and fields into <paramref name="value"/>; the payload goes at the returned offset.</summary>
     public static int WriteHeader(Span<byte> value, ImageHeader header, uint crc)
     {
         var s = header.Shape;
-        value[0] = Version;
+        value[0] = header.Fields is null ? Version : FieldsVersion;
         value[1] = (byte)header.Encoding;
         value[2] = (byte)s.Channels;
         value[3] = 0;
@@ -47,8 +54,15 @@ internal static class LmdbRecord
             nameBytes.AsSpan(0, nameLength).CopyTo(value[HeaderSize..]);
         }
         BinaryPrimitives.WriteUInt16LittleEndian(value[20..], (ushort)nameLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(value[22..], 0);
-        return HeaderSize + nameLength;
+        int fieldsLength = 0;
+        if (header.Fields is { } fields)
+        {
+            // RecordFields.MaxBytes is ushort.MaxValue, so the length always fits its u16.
+            fieldsLength = fields.Utf8.Length;
+            fields.Utf8.Span.CopyTo(value[(HeaderSize + nameLength)..]);
+        }
+        BinaryPrimitives.WriteUInt16LittleEndian(value[22..], (ushort)fieldsLength);
+        return HeaderSize + nameLength + fieldsLength;
     }
 
     /// <summary>A parsed value: the header fields and where the payload is.</summary>
@@ -60,14 +74,22 @@ internal static class LmdbRecord
         public required byte Version { get; init; }
         public required uint Crc { get; init; }
         public required ReadOnlySpan<byte> NameBytes { get; init; }
+        public required ReadOnlySpan<byte> FieldsBytes { get; init; }
         public required ReadOnlySpan<byte> Payload { get; init; }
 
-        public ImageHeader ToHeader(long id) =>
-            new(id, Shape, Label, NameBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(NameBytes))
+        /// <summary>The whole header, name and fields parsed (allocates when there are any).</summary>
+        public ImageHeader ToHeader(long id, string path)
+        {
+            RecordFields? fields = null;
+            if (!FieldsBytes.IsEmpty && !RecordFields.TryFromUtf8(FieldsBytes, out fields, out string? problem))
+                throw StoreChecks.Damaged(path, id, $"its fields are not {problem}");
+            return new(id, Shape, Label, NameBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(NameBytes))
             {
                 Encoding = Encoding,
                 PayloadLength = Payload.Length,
+                Fields = fields,
             };
+        }
     }
 
     /// <summary>Parses a value, checking the header is sane; never trusts a length it has not bounded.</summary>
@@ -76,8 +98,10 @@ internal static class LmdbRecord
     {
         if (value.Length < HeaderSize)
             throw StoreChecks.Damaged(path, id, $"value is {value.Length} bytes, shorter than the {HeaderSize}-byte header");
-        if (value[0] is not (Version or FirstVersion))
-            throw StoreChecks.Damaged(path, id, $"record version {value[0]} is not {FirstVersion} or {Version}");
+        if (value[0] is > FieldsVersion and < NewestPlausibleVersion)
+            throw ImageStashException.NewerLayout(path, "LMDB", value[0], FieldsVersion);
+        if (value[0] is not (Version or FieldsVersion or FirstVersion))
+            throw StoreChecks.Damaged(path, id, $"record version {value[0]} is not {FirstVersion}, {Version} or {FieldsVersion}");
         int channels = value[2];
         uint height = BinaryPrimitives.ReadUInt32LittleEndian(value[4..]);
         uint width = BinaryPrimitives.ReadUInt32LittleEndian(value[8..]);
@@ -87,9 +111,12 @@ internal static class LmdbRecord
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(value[20..]);
         if (HeaderSize + nameLength > value.Length)
             throw StoreChecks.Damaged(path, id, $"name length {nameLength} runs past the {value.Length}-byte value");
+        int fieldsLength = value[0] == FieldsVersion ? BinaryPrimitives.ReadUInt16LittleEndian(value[22..]) : 0;
+        if (HeaderSize + nameLength + fieldsLength > value.Length)
+            throw StoreChecks.Damaged(path, id, $"fields length {fieldsLength} runs past the {value.Length}-byte value");
         var shape = new ImageShape((int)height, (int)width, channels);
         var encoding = (ImageEncoding)value[1];
-        var payload = value[(HeaderSize + nameLength)..];
+        var payload = value[(HeaderSize + nameLength + fieldsLength)..];
         if (encoding == ImageEncoding.Raw && payload.Length != shape.ByteCount)
             throw StoreChecks.Damaged(path, id, $"{payload.Length} pixel bytes for a {shape} image ({shape.ByteCount} expected)");
         if (payload.IsEmpty) throw StoreChecks.Damaged(path, id, "its payload is empty");
@@ -101,6 +128,7 @@ internal static class LmdbRecord
             Version = value[0],
             Crc = BinaryPrimitives.ReadUInt32LittleEndian(value[16..]),
             NameBytes = value.Slice(HeaderSize, nameLength),
+            FieldsBytes = value.Slice(HeaderSize + nameLength, fieldsLength),
             Payload = payload,
         };
     }

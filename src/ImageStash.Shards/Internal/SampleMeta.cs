@@ -7,7 +7,7 @@ namespace ImageStash.Shards.Internal;
 
 /// <summary>
 /// A sample's <c>KEY.json</c> member: {"id", "label", "name", "height", "width", "channels", "encoding", "length",
-/// "crc32"} (docs/formats/shards.md). Written and read with the raw JSON reader and writer: a CIFAR shard holds
+/// "crc32"}, and "fields" when the record has any (docs/formats/shards.md). Written and read with the raw JSON reader and writer: a CIFAR shard holds
 /// ~18,000 of them.
 /// </summary>
 internal static class SampleMeta
@@ -28,6 +28,11 @@ internal static class SampleMeta
             json.WriteString("encoding"u8, ImageEncodingNames.Name(header.Encoding));
             json.WriteNumber("length"u8, header.PayloadLength);
             json.WriteString("crc32"u8, crc.ToString("x8", CultureInfo.InvariantCulture));
+            if (header.Fields is { } fields)
+            {
+                json.WritePropertyName("fields"u8);
+                json.WriteRawValue(fields.Utf8.Span, skipInputValidation: true); // validated when the fields were made
+            }
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
@@ -39,6 +44,7 @@ internal static class SampleMeta
         long id = -1, length = -1;
         int label = 0, height = 0, width = 0, channels = 0;
         string? name = null, encoding = null, crc = null;
+        RecordFields? fields = null;
         try
         {
             var json = new Utf8JsonReader(bytes);
@@ -58,6 +64,12 @@ internal static class SampleMeta
                     case "encoding": encoding = json.GetString(); break;
                     case "length": length = json.GetInt64(); break;
                     case "crc32": crc = json.GetString(); break;
+                    case "fields":
+                        int start = (int)json.TokenStartIndex;
+                        json.Skip();
+                        if (!RecordFields.TryFromUtf8(bytes[start..(int)json.BytesConsumed], out fields, out string? problem))
+                            throw new InvalidDataException($"{where}: its \"fields\" must be {problem}");
+                        break;
                     default: json.Skip(); break;
                 }
             }
@@ -70,7 +82,7 @@ internal static class SampleMeta
             || !uint.TryParse(crc, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint value)
             || height is < 1 or > ImageShape.MaxSide || width is < 1 or > ImageShape.MaxSide || channels is not (1 or 3 or 4))
             throw new InvalidDataException($"{where} lacks a field or has one out of range (id, label, height, width, channels, encoding, length, crc32)");
-        var header = new ImageHeader(id, new ImageShape(height, width, channels), label, name) { Encoding = kind, PayloadLength = length };
+        var header = new ImageHeader(id, new ImageShape(height, width, channels), label, name) { Encoding = kind, PayloadLength = length, Fields = fields };
         return (header, value);
     }
 }

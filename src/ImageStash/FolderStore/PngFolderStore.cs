@@ -23,8 +23,10 @@ public sealed class PngFolderStore : IImageStore
     internal const string MarkerFile = "imagestash.json";
     internal const string LabelsFile = "labels.csv";
     internal const string ImagesDir = "images";
-    internal const string CsvHeader = "id,label,name,height,width,channels,encoding,length,crc32\n";
+    internal const string CsvHeader = "id,label,name,height,width,channels,encoding,length,crc32,fields\n";
     private const string FirstCsvHeader = "id,label,name,height,width,channels\n"; // version 1: raw PNGs only
+    private const string SecondCsvHeader = "id,label,name,height,width,channels,encoding,length,crc32\n"; // version 2: no fields
+    private const int LayoutVersion = 3;
     private const string Kind = "imagestash-png-folder";
     private const int ParallelThreshold = 16;
 
@@ -257,7 +259,8 @@ public sealed class PngFolderStore : IImageStore
         text.Append(h.Id).Append(',').Append(h.Label).Append(',').Append(Csv.Escape(h.Name)).Append(',')
             .Append(s.Height).Append(',').Append(s.Width).Append(',').Append(s.Channels).Append(',')
             .Append(ImageEncodingNames.Name(h.Encoding)).Append(',').Append(h.PayloadLength).Append(',')
-            .Append(h.IsRaw ? "" : crc.ToString("x8", CultureInfo.InvariantCulture)).Append('\n');
+            .Append(h.IsRaw ? "" : crc.ToString("x8", CultureInfo.InvariantCulture)).Append(',')
+            .Append(Csv.Escape(h.Fields?.Json)).Append('\n');
     }
 
     private void Load()
@@ -268,6 +271,7 @@ public sealed class PngFolderStore : IImageStore
             {
                 var meta = JsonSerializer.Deserialize(marker, StoreJsonContext.Default.PngFolderMarker);
                 if (meta?.Kind != Kind) throw ImageStashException.NotAStore(Path, "PNG folder");
+                if (meta.Version > LayoutVersion) throw ImageStashException.NewerLayout(Path, "PNG folder", meta.Version, LayoutVersion);
                 _classNames = meta.ClassNames ?? [];
             }
             catch (JsonException e)
@@ -277,26 +281,35 @@ public sealed class PngFolderStore : IImageStore
         }
         string text = File.Exists(LabelsPath) ? File.ReadAllText(LabelsPath) : CsvHeader;
         var rows = Csv.Parse(text, out int complete);
-        bool first = text.StartsWith(FirstCsvHeader, StringComparison.Ordinal);
+        int version = text.StartsWith(FirstCsvHeader, StringComparison.Ordinal) ? 1 : text.StartsWith(SecondCsvHeader, StringComparison.Ordinal) ? 2 : LayoutVersion;
+        string header = (version switch { 1 => FirstCsvHeader, 2 => SecondCsvHeader, _ => CsvHeader }).TrimEnd();
         for (int r = 1; r < rows.Count; r++)
         {
             // A later row for the same id is an overwrite and wins.
-            var entry = ParseRow(rows[r], first) ?? throw new InvalidDataException(
-                $"'{LabelsPath}' line {r + 1} is not '{(first ? FirstCsvHeader : CsvHeader).TrimEnd()}': '{string.Join(',', rows[r])}'; run 'imagestash verify {Path}'.");
+            var entry = ParseRow(rows[r], version, out string? fieldsProblem) ?? throw new InvalidDataException(fieldsProblem is null
+                ? $"'{LabelsPath}' line {r + 1} is not '{header}': '{string.Join(',', rows[r])}'; run 'imagestash verify {Path}'."
+                : $"'{LabelsPath}' line {r + 1}: the fields column must be {fieldsProblem}; run 'imagestash verify {Path}'.");
             _index[entry.Header.Id] = entry;
         }
-        if (_lock is null) return;
+        // Load runs inside StoreWriterLock.OpenStore, before _lock is set: the mode says whether this is the writer.
+        if (_options.Mode == StoreOpenMode.ReadOnly) return;
         // A crash during an append can leave half a row: it was never committed, so drop it.
         if (complete < text.Length)
             using (var handle = File.OpenHandle(LabelsPath, FileMode.Open, FileAccess.Write))
                 RandomAccess.SetLength(handle, Encoding.UTF8.GetByteCount(text.AsSpan(0, complete)));
-        // A store from before encoded images: its rows are rewritten with the encoding columns, once, atomically.
-        if (first) RewriteRows();
+        // A store from before encoded images or fields: its rows are rewritten with the new columns, once, atomically.
+        if (version < LayoutVersion)
+        {
+            RewriteRows();
+            WriteMarker();
+        }
     }
 
-    private static (ImageHeader Header, uint Crc)? ParseRow(List<string> f, bool first)
+    private static (ImageHeader Header, uint Crc)? ParseRow(List<string> f, int version, out string? fieldsProblem)
     {
-        if (f.Count != (first ? 6 : 9) || !long.TryParse(f[0], out long id) || id < 0 || !int.TryParse(f[1], out int label)
+        fieldsProblem = null;
+        bool first = version == 1;
+        if (f.Count != version switch { 1 => 6, 2 => 9, _ => 10 } || !long.TryParse(f[0], out long id) || id < 0 || !int.TryParse(f[1], out int label)
             || !int.TryParse(f[3], out int h) || !int.TryParse(f[4], out int w) || !int.TryParse(f[5], out int c)
             || h < 1 || w < 1 || c is not (1 or 3 or 4) || h > ImageShape.MaxSide || w > ImageShape.MaxSide || (long)h * w > ImageShape.MaxPixels)
             return null;
@@ -308,7 +321,9 @@ public sealed class PngFolderStore : IImageStore
             return null;
         uint crc = 0;
         if (encoding != ImageEncoding.Raw && !uint.TryParse(f[8], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out crc)) return null;
-        return (header with { Encoding = encoding, PayloadLength = length }, crc);
+        RecordFields? fields = null;
+        if (version >= 3 && f[9].Length > 0 && !RecordFields.TryFromUtf8(Encoding.UTF8.GetBytes(f[9]), out fields, out fieldsProblem)) return null;
+        return (header with { Encoding = encoding, PayloadLength = length, Fields = fields }, crc);
     }
 
     private void RewriteRows()
@@ -320,7 +335,7 @@ public sealed class PngFolderStore : IImageStore
 
     private void WriteMarker()
     {
-        var meta = new PngFolderMarker { Kind = Kind, Version = 2, ClassNames = _classNames };
+        var meta = new PngFolderMarker { Kind = Kind, Version = LayoutVersion, ClassNames = _classNames };
         StoreFiles.WriteAtomic(MarkerPath, JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.PngFolderMarker), _options.SyncWrites);
     }
 

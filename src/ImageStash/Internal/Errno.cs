@@ -6,7 +6,7 @@ namespace ImageStash.Internal;
 /// </summary>
 internal static class Errno
 {
-    public const int EIO = 5, EACCES = 13, ENOSPC = 28, EROFS = 30;
+    public const int EPERM = 1, ENOENT = 2, EIO = 5, EACCES = 13, ENOSPC = 28, EROFS = 30;
 
     /// <summary>EWOULDBLOCK (EAGAIN): 11 on Linux, 35 on macOS.</summary>
     public static readonly int EWOULDBLOCK = OperatingSystem.IsMacOS() ? 35 : 11;
@@ -22,4 +22,20 @@ internal static class Errno
     /// <summary>Another process holds the file's lock (flock: EWOULDBLOCK; Windows: a sharing or lock violation).</summary>
     public static bool IsLockedElsewhere(Exception e) =>
         e.HResult == EWOULDBLOCK || (e.HResult & 0xFFFF) is ErrorSharingViolation or ErrorLockViolation && e.HResult < 0;
+
+    /// <summary>
+    /// The exception for a C library call on <paramref name="path"/> that failed with <paramref name="errno"/>, as
+    /// .NET's own file APIs throw it: FileNotFoundException for ENOENT, UnauthorizedAccessException for EACCES and
+    /// EPERM, else an IOException whose HResult is the errno (so the checks above work on it).
+    /// </summary>
+    public static Exception ToException(string path, int errno)
+    {
+        string message = $"'{path}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}";
+        return errno switch
+        {
+            ENOENT => new FileNotFoundException(message, path),
+            EACCES or EPERM => new UnauthorizedAccessException(message),
+            _ => new IOException(message, errno),
+        };
+    }
 }

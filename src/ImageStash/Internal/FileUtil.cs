@@ -155,17 +155,7 @@ internal static class FileUtil
         throw kind is null ? TooLarge(path, size) : new IOException($"'{path}' is {kind}, not a regular file: import reads regular files (and symbolic links to them) only");
     }
 
-    internal static Exception Error(string path)
-    {
-        int errno = Marshal.GetLastPInvokeError();
-        string message = $"'{path}': {Marshal.GetPInvokeErrorMessage(errno)}";
-        return errno switch
-        {
-            2 => new FileNotFoundException(message, path),
-            13 => new UnauthorizedAccessException(message),
-            _ => new IOException(message, errno),
-        };
-    }
+    internal static Exception Error(string path) => Errno.ToException(path, Marshal.GetLastPInvokeError());
 
     /// <summary>Bytes allocated on disk (as du counts them) and apparent bytes, for a file or a whole folder.</summary>
     public static (long Allocated, long Apparent) DiskUsage(string path)

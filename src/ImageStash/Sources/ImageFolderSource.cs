@@ -6,7 +6,10 @@ namespace ImageStash.Sources;
 
 /// <summary>
 /// Reads an "ImageFolder" tree: one subfolder per class holding image files (JPEG, PNG, WebP) of any size. The label
-/// is the index of the class folder's name in ordinal order; files are read in ordinal order within a class.
+/// is the index of the class folder's name in ordinal order; files are read in ordinal order within a class. A
+/// <c>metadata.jsonl</c> in the folder (Hugging Face ImageFolder's, and what <c>imagestash export</c> writes) gives
+/// images their fields and, where a line has an integer <c>label</c>, their label; with one, images directly in the
+/// folder are read too (label 0 unless the metadata gives one).
 /// </summary>
 /// <remarks>
 /// By default each file's bytes are kept exactly as they are, and each file is checked by a full decode first, so a
@@ -21,7 +24,7 @@ public sealed class ImageFolderSource : IImageSource
 
     private readonly string _root;
     private readonly SourceOptions _options;
-    private readonly List<(string File, int Label)> _files = [];
+    private readonly List<(string File, int Label, RecordFields? Fields)> _files = [];
     private readonly List<string> _skipped = [];
 
     /// <summary>Lists the images under <paramref name="root"/> (nothing is decoded yet).</summary>
@@ -32,9 +35,18 @@ public sealed class ImageFolderSource : IImageSource
         _options = options ?? new SourceOptions();
         if (!Directory.Exists(root)) throw ImageStashException.BadSource(root, "no such folder.");
         ClassNames = [.. Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        var metadata = FolderMetadata.Read(root);
+        void Add(string file, int label)
+        {
+            if (!Extensions.Contains(Path.GetExtension(file))) return;
+            if (metadata is not null && metadata.TryGetValue(FolderMetadata.Normalise(Path.GetRelativePath(root, file)), out var entry))
+                _files.Add((file, entry.Label ?? label, entry.Fields));
+            else _files.Add((file, label, null));
+        }
+        if (metadata is not null)
+            foreach (string file in Directory.GetFiles(root).Order(StringComparer.Ordinal)) Add(file, 0);
         for (int label = 0; label < ClassNames.Count; label++)
-            foreach (string file in Directory.GetFiles(Path.Combine(root, ClassNames[label])).Order(StringComparer.Ordinal))
-                if (Extensions.Contains(Path.GetExtension(file))) _files.Add((file, label));
+            foreach (string file in Directory.GetFiles(Path.Combine(root, ClassNames[label])).Order(StringComparer.Ordinal)) Add(file, label);
         if (_files.Count == 0)
             throw ImageStashException.BadSource(root, "no images found; expected one subfolder per class holding .jpg/.png/.webp files.");
     }
@@ -77,7 +89,7 @@ public sealed class ImageFolderSource : IImageSource
         for (int i = 0; i < take; i++) stage.Offsets[i + 1] = stage.Offsets[i] + lengths[i];
         stage.EnsureBuffer(stage.Offsets[take], $"'{_files[from].File}'");
         stage.Count = take;
-        ParallelWork.For(take, i => stage.Results[i] = Prepare(_files[from + i].File, _files[from + i].Label, stage.Slot(i)));
+        ParallelWork.For(take, i => stage.Results[i] = Prepare(_files[from + i].File, _files[from + i].Label, _files[from + i].Fields, stage.Slot(i)));
         return true;
     }
 
@@ -90,7 +102,7 @@ public sealed class ImageFolderSource : IImageSource
     /// <summary>Nothing to release: files are opened and closed while reading.</summary>
     public void Dispose() { }
     /// <summary>Reads one file into <paramref name="slot"/> (its size when listed), checks that it decodes, and makes its record.</summary>
-    private ImageFileStage.Prepared Prepare(string file, int label, Span<byte> slot)
+    private ImageFileStage.Prepared Prepare(string file, int label, RecordFields? fields, Span<byte> slot)
     {
         try
         {
@@ -98,7 +110,8 @@ public sealed class ImageFolderSource : IImageSource
             int length = FileUtil.ReadInto(file, slot, ref own);
             var bytes = own is null ? slot[..length] : own.AsSpan(0, length);
             // A file that changed size since it was listed was read on its own: its record carries its bytes.
-            return ImageFileStage.Prepare(bytes, own is not null, label, Path.GetRelativePath(_root, file), $"'{file}'", _options);
+            var prepared = ImageFileStage.Prepare(bytes, own is not null, label, Path.GetRelativePath(_root, file), $"'{file}'", _options);
+            return fields is null || prepared.Error is not null ? prepared : prepared with { Header = prepared.Header with { Fields = fields } };
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using ImageStash.Codecs;
 using ImageStash.Internal;
+using ImageStash.Sources;
 
 namespace ImageStash.Tools;
 
@@ -13,30 +14,46 @@ public static class StoreExporter
 {
     /// <summary>
     /// Exports every image of <paramref name="store"/> as <c>DIR/&lt;class&gt;/&lt;id&gt;&lt;ext&gt;</c>, in a folder
-    /// named after its class (or its label number when the store has no class names). Runs in parallel.
+    /// named after its class (or its label number when the store has no class names), and
+    /// <c>DIR/metadata.jsonl</c>, where Hugging Face's ImageFolder looks: one line per image with its
+    /// <c>file_name</c> relative to DIR, its <c>label</c> and its fields. Runs in parallel.
     /// </summary>
     /// <returns>The number of images written.</returns>
     /// <exception cref="IOException">A file cannot be written.</exception>
     /// <exception cref="InvalidDataException">A stored image is damaged; the message names it.</exception>
+    /// <exception cref="ImageStashException">A record has a field named <c>file_name</c> or <c>label</c>.</exception>
     public static long ExportFolder(IImageStore store, string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
         long done = 0;
         var created = new HashSet<int>();
-        foreach (var chunk in StreamingStores.ReadOrder(store).Chunk(512))
+        // Written beside the images and renamed into place at the end, so a metadata.jsonl is always whole.
+        string metadata = Path.Combine(directory, FolderMetadata.FileName);
+        string partial = metadata + ".partial";
+        using (var lines = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            ParallelWork.For(chunk.Length, i =>
+            foreach (var chunk in StreamingStores.ReadOrder(store).Chunk(512))
             {
-                long id = chunk[i];
-                byte[] file = ReadFile(store, id, out var header);
-                string folder = Path.Combine(directory, ClassFolder(store, header.Label));
-                lock (created) if (created.Add(header.Label)) Directory.CreateDirectory(folder);
-                File.WriteAllBytes(Path.Combine(folder, id.ToString(CultureInfo.InvariantCulture) + FileExtension(header)), file);
-            });
-            done += chunk.Length;
-            progress?.Report(done);
+                cancellationToken.ThrowIfCancellationRequested();
+                var chunkLines = new byte[chunk.Length][];
+                ParallelWork.For(chunk.Length, i =>
+                {
+                    long id = chunk[i];
+                    byte[] file = ReadFile(store, id, out var header);
+                    // ReadFile's header is Read's: with the name and fields.
+                    string className = ClassFolder(store, header.Label);
+                    string folder = Path.Combine(directory, className);
+                    lock (created) if (created.Add(header.Label)) Directory.CreateDirectory(folder);
+                    string name = id.ToString(CultureInfo.InvariantCulture) + FileExtension(header);
+                    File.WriteAllBytes(Path.Combine(folder, name), file);
+                    chunkLines[i] = FolderMetadata.Line(className + "/" + name, header.Label, header.Fields, $"store '{store.Path}': image {id}");
+                });
+                foreach (byte[] line in chunkLines) lines.Write(line);
+                done += chunk.Length;
+                progress?.Report(done);
+            }
         }
+        File.Move(partial, metadata, overwrite: true);
         return done;
     }
 

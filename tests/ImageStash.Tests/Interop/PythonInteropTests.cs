@@ -16,7 +16,7 @@ public sealed class PythonInteropTests : IDisposable
         Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples/python/read_store.py"));
 
     /// <summary>What read_store.py saved: every image's decoded pixels back to back, labels, ids, and per image its pixel offset and the SHA-256 of its stored bytes.</summary>
-    private sealed record PythonRead(byte[] Images, long[] Labels, long[] Ids, long[] Offsets, string[] Sha256)
+    private sealed record PythonRead(byte[] Images, long[] Labels, long[] Ids, long[] Offsets, string[] Sha256, string[] Fields)
     {
         public ReadOnlySpan<byte> Image(int i) => Images.AsSpan((int)Offsets[i], (int)(Offsets[i + 1] - Offsets[i]));
 
@@ -32,11 +32,13 @@ public sealed class PythonInteropTests : IDisposable
         string prefix = _dir.File("flat");
         (exit, _, err) = ChildProcess.Run(ChildProcess.Python, ["-c",
             $"import numpy as np; d=np.load('{npz}'); d['pixels'].tofile('{prefix}.images'); d['labels'].astype('<i8').tofile('{prefix}.labels'); " +
-            $"d['ids'].astype('<i8').tofile('{prefix}.ids'); d['offsets'].astype('<i8').tofile('{prefix}.offsets'); open('{prefix}.sha', 'w').write('\\n'.join(d['payload_sha256']))"]);
+            $"d['ids'].astype('<i8').tofile('{prefix}.ids'); d['offsets'].astype('<i8').tofile('{prefix}.offsets'); open('{prefix}.sha', 'w').write('\\n'.join(d['payload_sha256'])); " +
+            $"import json; open('{prefix}.fields', 'w', encoding='utf-8').write(json.dumps([str(f) for f in d['fields']]))"]);
         Assert.True(exit == 0, err);
         static long[] Longs(string f) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(f)).ToArray();
         return new PythonRead(File.ReadAllBytes(prefix + ".images"), Longs(prefix + ".labels"), Longs(prefix + ".ids"), Longs(prefix + ".offsets"),
-            File.ReadAllText(prefix + ".sha").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            File.ReadAllText(prefix + ".sha").Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(prefix + ".fields"))!);
     }
 
     [Theory]
@@ -57,6 +59,14 @@ public sealed class PythonInteropTests : IDisposable
             Assert.Equal(sha, read.Sha256[i]);
             var ours = header.IsRaw ? batch.GetPayload(i).ToArray() : TestImages.Decode(batch.GetPayload(i).ToArray(), header.Shape.Channels).Pixels;
             Assert.True(ours.AsSpan().SequenceEqual(read.Image(i)), $"{kind}/{records}: image {header.Id} ({header.Encoding}, {header.Name}) decodes differently in PIL");
+            // Fields: the same JSON object (numbers compared by value: Python reads 1e3 as 1000.0).
+            if (header.Fields is null) Assert.Equal("", read.Fields[i]);
+            else
+            {
+                using var theirs = System.Text.Json.JsonDocument.Parse(read.Fields[i]);
+                using var mine = System.Text.Json.JsonDocument.Parse(header.Fields.Utf8);
+                Assert.True(System.Text.Json.JsonElement.DeepEquals(mine.RootElement, theirs.RootElement), $"{kind}/{records}: fields of {header.Id}: ours {header.Fields}, Python's {read.Fields[i]}");
+            }
         }
     }
 

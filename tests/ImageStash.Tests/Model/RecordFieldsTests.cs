@@ -51,7 +51,7 @@ public class RecordFieldsTests
         Assert.Equal(RecordFields.MaxBytes - 8 + 8, RecordFields.Parse(under).Utf8.Length);
         string over = "{\"t\":\"" + new string('x', RecordFields.MaxBytes) + "\"}";
         var e = Assert.Throws<ArgumentException>(() => RecordFields.Parse(over));
-        Assert.Contains("65,536", e.Message);
+        Assert.Contains("65,535", e.Message);
         // White space does not count: an object padded far past the cap is fine when compact.
         string padded = "{" + new string(' ', RecordFields.MaxBytes * 2) + "\"t\":1}";
         Assert.Equal("{\"t\":1}", RecordFields.Parse(padded).Json);

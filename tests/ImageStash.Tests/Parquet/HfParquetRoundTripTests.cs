@@ -38,10 +38,10 @@ public sealed class HfParquetRoundTripTests : IDisposable
                 Assert.Equal(original[i].Path, back[i].Path);
                 Assert.Equal(original[i].Label, back[i].Label);
             }
-            // 16 rows per row group, and the ClassLabel names where datasets looks for them.
+            // 16 rows per row group, and the ClassLabel names where datasets looks for them; the caption, kept as a field by LMDB, as a column.
             Assert.Equal(16L, HfFixtures.Scalar<long>($"SELECT max(row_group_num_rows) FROM parquet_metadata({HfFixtures.Q(files[0])})"));
             string features = HfFixtures.Scalar<string>($"SELECT decode(value) FROM parquet_kv_metadata({HfFixtures.Q(files[0])}) WHERE decode(key) = 'huggingface'");
-            Assert.Equal("""{"info":{"features":{"image":{"_type":"Image"},"label":{"names":["camera","cat","coffee","galaxy","gravel","motorcycle","retina","rocket","tissue"],"_type":"ClassLabel"}}}}""", features);
+            Assert.Equal("""{"info":{"features":{"image":{"_type":"Image"},"label":{"names":["camera","cat","coffee","galaxy","gravel","motorcycle","retina","rocket","tissue"],"_type":"ClassLabel"},"text":{"dtype":"string","_type":"Value"}}}}""", features);
             using var reader = new HfParquetReader(files[0]);
             Assert.Equal(lmdb.ClassNames, reader.ClassNames);
         }

@@ -212,10 +212,10 @@ public sealed class ShardSetTests : IDisposable
         string set = _dir.File("set");
         ShardWriter.Write(source, set, Small());
         string index = Path.Combine(set, "index.json");
-        File.WriteAllText(index, File.ReadAllText(index).Replace("\"version\": 1", "\"version\": 2"));
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"version\": 1", "\"version\": 3"));
         var (exit, _, err) = CliRunner.Run("info", set);
         Assert.Equal(1, exit);
-        Assert.Contains("newer ImageStash (shard format version 2; this one reads up to 1)", err);
+        Assert.Contains("newer ImageStash (shard format version 3; this one reads up to 2)", err);
         Assert.Single(err.Trim().Split('\n'));
     }
 

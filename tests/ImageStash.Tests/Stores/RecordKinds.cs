@@ -5,7 +5,8 @@ namespace ImageStash.Tests.Stores;
 /// <summary>
 /// The kinds of record every store must hold, alone and mixed in one batch: raw images of one shape (the article's
 /// case), raw images of many shapes and channel counts, JPEG files and PNG files kept as their bytes, and a mix of
-/// all of them with WebP.
+/// all of them with WebP. Two records in three carry fields (a caption with non-ASCII text and quotes, tags, a box),
+/// the third none, so every store keeps fields and their absence.
 /// </summary>
 public static class RecordKinds
 {
@@ -25,7 +26,12 @@ public static class RecordKinds
         return data;
     }
 
-    /// <summary>A batch of records of <paramref name="kind"/> with ids from <paramref name="firstId"/>, names and labels set.</summary>
+    /// <summary>The fields record <paramref name="id"/> carries in the shared suite: none for every third id.</summary>
+    public static RecordFields? FieldsFor(long id) => id % 3 == 2 ? null
+        : RecordFields.Parse("{\"text\":\"photo " + id + ": a \\\"café\\\" — 猫, line\\nbreak\",\"tags\":[\"t" + id % 5 + "\",\"x\"],"
+            + "\"box\":[" + id + ",2.5,-3,1e3],\"source\":{\"n\":" + id + ",\"ok\":true,\"none\":null}}");
+
+    /// <summary>A batch of records of <paramref name="kind"/> with ids from <paramref name="firstId"/>, names, labels and fields set.</summary>
     public static ImageBatch Make(string kind, long firstId = 0, int seed = 1)
     {
         var batch = new ImageBatch();
@@ -33,14 +39,15 @@ public static class RecordKinds
         long id = firstId;
         void Raw(ImageShape shape)
         {
-            var pixels = batch.AddUninitialized(new ImageHeader(id, shape, rng.Next(10), $"raw-{id}"));
+            var pixels = batch.AddUninitialized(new ImageHeader(id, shape, rng.Next(10), $"raw-{id}") { Fields = FieldsFor(id) });
             rng.NextBytes(pixels);
             id++;
         }
         void File(byte[] bytes, string name)
         {
             var codec = ImageCodecs.Detect(bytes)!;
-            batch.Add(new ImageHeader(id++, codec.ReadInfo(bytes).Shape, rng.Next(10), name) { Encoding = codec.Encoding }, bytes);
+            batch.Add(new ImageHeader(id, codec.ReadInfo(bytes).Shape, rng.Next(10), name) { Encoding = codec.Encoding, Fields = FieldsFor(id) }, bytes);
+            id++;
         }
         void Jpegs(int count)
         {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace ImageStash.Internal;
+namespace ImageStash.FolderStore;
 
 /// <summary>RFC 4180 quoting for the few CSV files ImageStash writes (labels, results).</summary>
 internal static class Csv

@@ -15,6 +15,7 @@ internal sealed class StoreCursor : DataViewRowCursor
     private readonly bool[] _active;
     private readonly int _part, _parts;
     private readonly bool _needsHeader, _needsPayload, _needsName;
+    private readonly bool _needsFields;
     private long _run = -1, _index = -1; // the current run, and the row's place in _order
     private int _inRun;
     private long _position = -1;
@@ -32,7 +33,9 @@ internal sealed class StoreCursor : DataViewRowCursor
         foreach (var column in columns) _active[column.Index] = true;
         bool Active(string name) => view.Schema.GetColumnOrNull(name) is { } c && _active[c.Index];
         _needsPayload = Active("ImageBytes") || Active("Pixels");
-        _needsName = Active("Name");
+        _needsFields = Active("Text") || Active("Fields");
+        // Name and fields come from the header itself: TryReadPayload leaves them out.
+        _needsName = Active("Name") || _needsFields;
         _needsHeader = _needsPayload || Active("Label") || _needsName;
     }
 
@@ -80,6 +83,8 @@ internal sealed class StoreCursor : DataViewRowCursor
             "Label" when _view.Classes > 0 => (ValueGetter<uint>)((ref uint v) => v = _header.Label >= 0 && _header.Label < _view.Classes ? (uint)_header.Label + 1 : 0),
             "Label" => (ValueGetter<int>)((ref int v) => v = _header.Label),
             "Name" => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = (_header.Name ?? "").AsMemory()),
+            "Text" => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = (_header.Fields?.GetString("text") ?? "").AsMemory()),
+            "Fields" => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = (_header.Fields?.Json ?? "").AsMemory()),
             "ImageBytes" => (ValueGetter<VBuffer<byte>>)((ref VBuffer<byte> v) =>
             {
                 int length = (int)_header.PayloadLength;

@@ -14,6 +14,10 @@ namespace ImageStash.MLNet;
 /// <item><c>Label</c>: a key (UInt32, 1-based, 0 = missing) whose key values are the store's class names, when it
 /// has them; else the plain Int32 label (map it with <c>MapValueToKey</c>).</item>
 /// <item><c>Name</c> (Text): the name the image was imported under, or empty.</item>
+/// <item><c>Text</c> (Text): the record's <c>text</c> field (a caption: Hugging Face's and WebDataset's name for
+/// it) when it is a string, else empty; ready for <c>FeaturizeText</c>.</item>
+/// <item><c>Fields</c> (Text): all the record's fields as one compact JSON object (<see cref="RecordFields"/>), or
+/// empty when it has none.</item>
 /// <item><c>ImageBytes</c> (variable vector of Byte): the stored payload, an encoded file's bytes as ML.NET's image
 /// APIs take them (raw images: their HWC pixels).</item>
 /// <item><c>Pixels</c> (vector of Single, H×W×C, values 0–255, HWC order): only for stores of raw images of one
@@ -48,6 +52,8 @@ public sealed class StoreDataView : IDataView
         }
         else builder.AddColumn("Label", NumberDataViewType.Int32);
         builder.AddColumn("Name", TextDataViewType.Instance);
+        builder.AddColumn("Text", TextDataViewType.Instance);
+        builder.AddColumn("Fields", TextDataViewType.Instance);
         builder.AddColumn("ImageBytes", new VectorDataViewType(NumberDataViewType.Byte));
         if (PixelShape(store, _ids) is { } shape) builder.AddColumn("Pixels", new VectorDataViewType(NumberDataViewType.Single, shape.Length));
         Schema = builder.ToSchema();

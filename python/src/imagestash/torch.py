@@ -4,7 +4,8 @@
 
 `StoreDataset` is map-style over an LMDB, HDF5 or PNG folder store; `ShardDataset` is iterable over a shard set in a
 folder or under s3://, and hands every rank the same number of samples in the epoch plan's order (the C# loader's,
-docs/formats/shards.md). Items are `(image, label)`, or `(image, label, id)` with `with_ids=True`; `image` is a PIL
+docs/formats/shards.md). Items are `(image, label)`, or `(image, label, id)` with `with_ids=True`, then the record's
+fields (a dict: caption, tags, ...; None when it has none) with `with_fields=True`; `image` is a PIL
 image (upright, mode L/RGB/RGBA as stored, or `mode` when given: "RGB" for photo sets that mix greyscale and colour,
 as ImageFolder does), or with `as_array=True` a (H, W, C) uint8 numpy array, passed through `transform` when one is
 given. Every payload is checked against its CRC-32; files are opened in each DataLoader worker.

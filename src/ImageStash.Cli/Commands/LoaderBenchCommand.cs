@@ -76,6 +76,10 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
         [Description("Leave out images that cannot be read or decoded (counted) instead of stopping.")]
         public bool SkipDamaged { get; init; }
 
+        [CommandOption("--with-fields")]
+        [Description("Hand out each batch's fields (caption, tags, ...) too, to measure what asking for them costs.")]
+        public bool WithFields { get; init; }
+
         public override ValidationResult Validate() =>
             Batch < 1 ? ValidationResult.Error($"--batch must be at least 1; got {Batch}.")
             : Epochs < 1 ? ValidationResult.Error($"--epochs must be at least 1; got {Epochs}.")
@@ -109,12 +113,13 @@ internal sealed class LoaderBenchCommand(AppConsole console) : Command<LoaderBen
             SkipDamaged = settings.SkipDamaged,
             DecodeRegions = !settings.WholeDecode,
             MaxPixels = settings.MaxPixels,
+            WithFields = settings.WithFields,
         };
         if (settings.Workers is { } workers) options.Workers = workers;
         using var loader = new ImageLoader(store, options);
         string pipeline = settings.Size is null ? "as stored" : $"decoded, {settings.Crop} crop to {settings.Size}×{settings.Size}";
         console.WriteLine($"{store.Format} store '{store.Path}': {loader.ImagesPerEpoch:N0} images, {pipeline}, {(settings.Float ? "float32 N×C×H×W normalised" : "uint8 N×H×W×C")}, " +
-                          $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}" +
+                          $"{loader.BatchesPerEpoch:N0} batches of {settings.Batch} per epoch, {(options.Shuffle ? "shuffled" : "in id order")}, {options.Workers} workers, prefetch {options.Prefetch}{(settings.WithFields ? ", with fields" : "")}" +
                           (remote is null ? "" : $"; shard cache {(settings.Cold ? "emptied before every epoch" : "kept")}"));
         if (settings.Size is not null)
             console.WriteLine(settings.WholeDecode ? "JPEG: whole images decoded (--whole-decode)"

@@ -7,7 +7,7 @@ namespace ImageStash.Shards.Internal;
 
 /// <summary>
 /// A sample's <c>KEY.json</c> member: {"id", "label", "name", "height", "width", "channels", "encoding", "length",
-/// "crc32"}, and "fields" when the record has any (docs/formats/shards.md). Written and read with the raw JSON reader and writer: a CIFAR shard holds
+/// "fields" (when the record has any), "crc32"} (docs/formats/shards.md). Written and read with the raw JSON reader and writer: a CIFAR shard holds
 /// ~18,000 of them.
 /// </summary>
 internal static class SampleMeta
@@ -27,12 +27,13 @@ internal static class SampleMeta
             json.WriteNumber("channels"u8, header.Shape.Channels);
             json.WriteString("encoding"u8, ImageEncodingNames.Name(header.Encoding));
             json.WriteNumber("length"u8, header.PayloadLength);
-            json.WriteString("crc32"u8, crc.ToString("x8", CultureInfo.InvariantCulture));
             if (header.Fields is { } fields)
             {
                 json.WritePropertyName("fields"u8);
                 json.WriteRawValue(fields.Utf8.Span, skipInputValidation: true); // validated when the fields were made
             }
+            // crc32 last: the Python package reads it from the member's tail without decoding the JSON.
+            json.WriteString("crc32"u8, crc.ToString("x8", CultureInfo.InvariantCulture));
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

@@ -198,7 +198,7 @@ public sealed class ImageLoader : IDisposable
     /// <summary>Takes a free batch, fills in which images it holds, and hands it to the threads.</summary>
     private LoaderBatch Schedule(long[] shard, int epoch, long index)
     {
-        if (!_free.TryTake(out var batch)) batch = new LoaderBatch(Shape, _options.BatchSize, _options.Output);
+        if (!_free.TryTake(out var batch)) batch = new LoaderBatch(Shape, _options.BatchSize, _options.Output, _options.WithFields);
         long start = index * _options.BatchSize;
         _epochOrder?.Scheduled(epoch, start);
         int count = (int)Math.Min(_options.BatchSize, shard.Length - start);
@@ -237,6 +237,7 @@ public sealed class ImageLoader : IDisposable
             {
                 batch.IdBuffer[kept] = batch.IdBuffer[i];
                 batch.LabelBuffer[kept] = batch.LabelBuffer[i];
+                if (batch.FieldBuffer is { } fields) fields[kept] = fields[i];
                 Move(batch.PixelBuffer, i, kept, size);
                 if (batch.ChwBuffer is { } chw) Move(chw, i, kept, size);
                 if (batch.FloatBuffer is { } floats) Array.Copy(floats, i * size, floats, kept * size, size);
@@ -259,6 +260,8 @@ public sealed class ImageLoader : IDisposable
             catch (InvalidDataException) when (_options.SkipDamaged) { ReadOneByOne(batch); }
             if (_options.RandomCropPadding > 0 || _options.RandomHorizontalFlip) Augment(batch, scratch);
             for (int i = 0; i < batch.Count; i++) ToOutput(batch, i, batch.PixelBuffer.AsSpan((int)(i * size), (int)size));
+            if (batch.FieldBuffer is not null)
+                for (int i = 0; i < batch.Count; i++) ReadFields(batch, i);
             return;
         }
         int index = unit;
@@ -266,6 +269,7 @@ public sealed class ImageLoader : IDisposable
         try
         {
             batch.LabelBuffer[index] = scratch.Photos!.Load(_store, batch.IdBuffer[index], batch.Epoch, hwc);
+            if (batch.FieldBuffer is not null) ReadFields(batch, index);
         }
         catch (Exception e) when (_options.SkipDamaged && e is InvalidDataException or ImageStashException { Error: ImageStashError.DoesNotFit })
         {
@@ -273,6 +277,15 @@ public sealed class ImageLoader : IDisposable
             return;
         }
         ToOutput(batch, index, hwc);
+    }
+
+    /// <summary>Image <paramref name="index"/>'s fields into the batch (only when asked for: the pixels' reads leave them out).</summary>
+    private void ReadFields(LoaderBatch batch, int index)
+    {
+        if (batch.Damaged[index]) return;
+        long id = batch.IdBuffer[index];
+        try { batch.FieldBuffer![index] = _store.TryGetHeader(id, out var header) ? header.Fields : throw ImageStashException.MissingId(_store.Path, id); }
+        catch (InvalidDataException) when (_options.SkipDamaged) { batch.Damaged[index] = true; }
     }
 
     /// <summary>A read-many met a damaged image: read each image alone to find which ones to leave out.</summary>

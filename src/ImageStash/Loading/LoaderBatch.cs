@@ -7,7 +7,7 @@ namespace ImageStash.Loading;
 /// </summary>
 public sealed partial class LoaderBatch
 {
-    internal LoaderBatch(ImageShape shape, int capacity, LoaderOutput output)
+    internal LoaderBatch(ImageShape shape, int capacity, LoaderOutput output, bool withFields)
     {
         Shape = shape;
         Output = output;
@@ -22,6 +22,7 @@ public sealed partial class LoaderBatch
         if (output == LoaderOutput.FloatsChw) FloatBuffer = GC.AllocateUninitializedArray<float>((int)values, pinned: true);
         LabelBuffer = new int[capacity];
         IdBuffer = new long[capacity];
+        if (withFields) FieldBuffer = new RecordFields?[capacity];
         Damaged = new bool[capacity];
         Done = new ManualResetEventSlim(false);
     }
@@ -31,6 +32,7 @@ public sealed partial class LoaderBatch
     internal float[]? FloatBuffer { get; }
     internal int[] LabelBuffer { get; }
     internal long[] IdBuffer { get; }
+    internal RecordFields?[]? FieldBuffer { get; }
 
     // Work state while the loader's workers fill the batch (see ImageLoader).
     internal bool[] Damaged { get; }
@@ -77,6 +79,12 @@ public sealed partial class LoaderBatch
 
     /// <summary>Ids, N.</summary>
     public ReadOnlySpan<long> Ids => IdBuffer.AsSpan(0, Count);
+
+    /// <summary>Each image's fields (a caption, tags, ...; null for an image without any), N.</summary>
+    /// <exception cref="InvalidOperationException">The loader was not asked for fields (<see cref="LoaderOptions.WithFields"/>).</exception>
+    public ReadOnlySpan<RecordFields?> Fields => FieldBuffer is { } f
+        ? f.AsSpan(0, Count)
+        : throw new InvalidOperationException("This loader does not hand out fields: set LoaderOptions.WithFields (--with-fields) to have them.");
 
     /// <summary>
     /// Writes a byte batch as float32 N×C×H×W (the layout TorchSharp and ML.NET expect), each channel scaled to [0, 1]

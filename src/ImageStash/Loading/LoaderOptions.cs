@@ -171,6 +171,14 @@ public sealed class LoaderOptions
         set => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Padding must be 0 or more.");
     }
 
+    /// <summary>
+    /// Hand out each image's fields (<see cref="RecordFields"/>: a caption, tags, ...) with its batch, in
+    /// <see cref="LoaderBatch.Fields"/>. Off, the loader never reads them: the pixels' path is the same as a store
+    /// without fields.
+    /// </summary>
+    /// <value>The default value is false.</value>
+    public bool WithFields { get; set; }
+
     /// <summary>Mirror each image left–right with probability ½.</summary>
     /// <value>The default value is false.</value>
     public bool RandomHorizontalFlip { get; set; }

@@ -184,4 +184,36 @@ public sealed class ImageLoaderTests : IDisposable
         Assert.Throws<ArgumentException>(() => new ImageLoader(store, new LoaderOptions { Seed = 1 }, new LoaderState(0, 1, 2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoaderOptions { BatchSize = 0 });
     }
+
+    [Theory]
+    [MemberData(nameof(StoreKinds.AllWithTestStores), MemberType = typeof(StoreKinds))]
+    public void Fields_come_with_each_batch_only_when_asked_on_the_raw_and_the_photo_path(string kind)
+    {
+        using var raw = StoreKinds.Create(kind, _dir.Path, "raw");
+        using (var batch = RecordKinds.Make("raw-fixed")) raw.Put(batch);
+        using var photos = StoreKinds.Create(kind, _dir.Path, "photos");
+        using (var batch = RecordKinds.Make("jpeg")) photos.Put(batch);
+        foreach (var (store, size) in new[] { (raw, (int?)null), (photos, (int?)16) })
+        {
+            var options = new LoaderOptions { BatchSize = 7, Seed = 5, Size = size, Workers = 2, WithFields = true };
+            using var loader = new ImageLoader(store, options);
+            int seen = 0;
+            foreach (var batch in loader.NextEpoch())
+            {
+                for (int i = 0; i < batch.Count; i++) Assert.Equal(RecordKinds.FieldsFor(batch.Ids[i]), batch.Fields[i]);
+                seen += batch.Count;
+            }
+            Assert.Equal(store.Count, seen);
+            // The same pixels as a loader not asked for fields, which refuses to hand them out.
+            using var plain = new ImageLoader(store, new LoaderOptions { BatchSize = 7, Seed = 5, Size = size, Workers = 2 });
+            using var asked = new ImageLoader(store, options);
+            foreach (var (a, b) in plain.NextEpoch().Select(b => (b.Ids.ToArray(), b.Pixels.ToArray(), b)).Zip(asked.NextEpoch().Select(b => (b.Ids.ToArray(), b.Pixels.ToArray()))))
+            {
+                Assert.Equal(a.Item1, b.Item1);
+                Assert.Equal(a.Item2, b.Item2);
+                var e = Assert.Throws<InvalidOperationException>(() => a.b.Fields.Length);
+                Assert.Contains("LoaderOptions.WithFields", e.Message);
+            }
+        }
+    }
 }

@@ -48,6 +48,9 @@ public sealed class StoreDataViewTests(Xunit.Abstractions.ITestOutputHelper outp
         var getLabel = cursor.GetGetter<uint>(label);
         var getName = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Name"]);
         var getBytes = cursor.GetGetter<VBuffer<byte>>(view.Schema["ImageBytes"]);
+        var getText = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Text"]);
+        var getFields = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Fields"]);
+        var (text, fields) = (default(ReadOnlyMemory<char>), default(ReadOnlyMemory<char>));
         int row = 0;
         while (cursor.MoveNext())
         {
@@ -55,14 +58,47 @@ public sealed class StoreDataViewTests(Xunit.Abstractions.ITestOutputHelper outp
             getLabel(ref key);
             getName(ref name);
             getBytes(ref bytes);
+            getText(ref text);
+            getFields(ref fields);
             var header = batch[row];
             Assert.Equal(header.Id, id);
             Assert.Equal((uint)header.Label + 1, key);
             Assert.Equal(header.Name ?? "", name.ToString());
+            Assert.Equal(header.Fields?.Json ?? "", fields.ToString());
+            Assert.Equal(header.Fields?.GetString("text") ?? "", text.ToString());
             Assert.Equal(batch.GetPayload(row).ToArray(), bytes.DenseValues().ToArray());
             row++;
         }
         Assert.Equal(batch.Count, row);
+    }
+
+    private sealed class CaptionRow
+    {
+        public long Id { get; set; }
+        public string Text { get; set; } = "";
+        public string Fields { get; set; } = "";
+        public float[] TextFeatures { get; set; } = [];
+    }
+
+    [Fact]
+    public void The_text_column_feeds_FeaturizeText_and_the_fields_column_holds_each_records_json()
+    {
+        using var store = Stores.StoreKinds.Create("hdf5", _dir.Path);
+        using (var batch = Stores.RecordKinds.Make("jpeg")) store.Put(batch);
+        var ml = new MLContext(seed: 1);
+        var view = new StoreDataView(store);
+        var featurized = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(view).Transform(view);
+        var rows = ml.Data.CreateEnumerable<CaptionRow>(featurized, reuseRowObject: false).ToList();
+        Assert.Equal(store.Count, rows.Count);
+        foreach (var row in rows)
+        {
+            var expected = Stores.RecordKinds.FieldsFor(row.Id);
+            Assert.Equal(expected?.Json ?? "", row.Fields);
+            Assert.Equal(expected?.GetString("text") ?? "", row.Text);
+            // A caption gives some n-gram counts; a record without fields an all-zero vector.
+            Assert.Equal(expected is not null, row.TextFeatures.Any(v => v != 0));
+        }
+        Assert.Contains(rows, r => r.Text.Length == 0);
     }
 
     [Fact]

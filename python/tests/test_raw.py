@@ -50,3 +50,36 @@ def test_a_raw_payload_that_does_not_match_its_crc_is_refused_naming_the_shard_a
     with pytest.raises(DamagedRecord, match=rf"{name}', sample {meta['id']}: payload CRC-32 is [0-9a-f]{{8}}, its \.json says {meta['crc32']}"):
         list(ShardDataset(copy, shuffle=False, decode=False))
     assert np.array_equal(imagestash.ShardSet(copy).ids, data.ids)
+
+
+def test_shards_as_imagestash_writes_them_take_the_quick_scan_and_others_the_general_one(shard_set, tmp_path):
+    import io
+    import tarfile
+
+    from imagestash import shards
+
+    data = imagestash.ShardSet(shard_set)
+    for entry in data.shards:
+        with open(f"{shard_set}/{entry['name']}", "rb") as f:
+            raw = f.read()
+        quick = shards._scan_written(raw, len(raw))
+        assert quick is not None and quick == shards._scan(memoryview(raw), entry["name"])
+    # The same shard repacked by Python's tarfile (PAX headers, a folder in every name): only the general scan reads it.
+    copy = tmp_path / "set"
+    shutil.copytree(shard_set, copy)
+    name = data.shards[0]["name"]
+    out = io.BytesIO()
+    with tarfile.open(copy / name) as source, tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as target:
+        for member in source.getmembers():
+            content = source.extractfile(member).read()
+            member.name = "repacked/" + member.name
+            member.pax_headers = {"comment": "repacked"}
+            target.addfile(member, io.BytesIO(content))
+    repacked = out.getvalue()
+    assert shards._scan_written(repacked, len(repacked)) is None
+    (copy / name).write_bytes(repacked)
+    index = json.loads((copy / "index.json").read_text())
+    index["shards"][0]["bytes"] = len(repacked)
+    (copy / "index.json").write_text(json.dumps(index))
+    _rewrite_index(copy, name, repacked)
+    assert list(imagestash.ShardSet(copy).samples(0)) == list(data.samples(0))

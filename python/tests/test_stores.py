@@ -139,9 +139,10 @@ def test_a_newer_shard_format_is_refused_in_one_line(shard_set, tmp_path):
     copy = tmp_path / "set"
     shutil.copytree(shard_set, copy)
     index = json.loads((copy / "index.json").read_text())
-    index["version"] = 2
+    newer = imagestash.shards.VERSION + 1
+    index["version"] = newer
     (copy / "index.json").write_text(json.dumps(index))
-    with pytest.raises(imagestash.NewerFormat, match=r"written by a newer ImageStash \(shard format version 2; this one reads up to 1\)"):
+    with pytest.raises(imagestash.NewerFormat, match=rf"written by a newer ImageStash \(shard format version {newer}; this one reads up to {newer - 1}\)"):
         ShardSet(copy)
 
 

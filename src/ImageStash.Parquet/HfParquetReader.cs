@@ -170,6 +170,17 @@ public sealed class HfParquetReader : IDisposable
         catch (ArgumentException e) { throw new InvalidDataException($"'{Path}' row {row:N0}: its other columns are not fields a record keeps: {e.Message.TrimEnd('.')}.", e); }
     }
 
+    /// <summary>
+    /// At least the image bytes of row group <paramref name="index"/> (its image column chunk uncompressed, with
+    /// page headers and levels), from the footer: what a buffer for them needs.
+    /// </summary>
+    internal long ImageBytesUpperBound(int index)
+    {
+        using var group = _file.RowGroup(index);
+        using var chunk = group.MetaData.GetColumnChunkMetaData(_bytesColumn);
+        return chunk.TotalUncompressedSize;
+    }
+
     /// <summary>What is wrong with <paramref name="label"/> at <paramref name="row"/>, or null when it is in the ClassLabel's range (or -1).</summary>
     internal string? LabelProblem(long row, int label) =>
         label < -1 || ClassNames.Count > 0 && label >= ClassNames.Count

@@ -8,7 +8,6 @@ public sealed partial class HfParquetStore
 {
     private readonly ConcurrentBag<HfParquetReader>[] _readers; // idle readers of each file: one per thread reading it
     private readonly ConcurrentBag<byte[]> _spare = []; // buffers of dropped row groups, for the next ones: fresh memory costs page faults
-    internal static readonly bool FieldsInHeaders = false;
     private readonly object _gate = new();
     private readonly Dictionary<int, RowGroup> _open = [];
     private long _clock;
@@ -95,7 +94,10 @@ public sealed partial class HfParquetStore
         try
         {
             string stem = System.IO.Path.GetFileNameWithoutExtension(_files[f]);
-            if (!_spare.TryTake(out var bytes)) bytes = new byte[1 << 20];
+            // Sized from the footer at once: growing by doubling left a row group's buffer up to twice its images and its
+            // outgrown copies on the large-object heap (the loader's peak RSS was 2.3× LMDB's over the same photos).
+            long size = Math.Min(Array.MaxLength, Math.Max(1, reader.ImageBytesUpperBound(g)));
+            if (!_spare.TryTake(out var bytes) || bytes.Length < size || bytes.Length > 2 * size) bytes = new byte[size];
             var offsets = new int[count + 1];
             var headers = new ImageHeader[count];
             var problems = new string?[count];
@@ -112,9 +114,7 @@ public sealed partial class HfParquetStore
                 offsets[i + 1] = at;
                 string where = $"'{_files[f]}' row {row.Row:N0}";
                 (headers[i], string? problem) = HeaderOf(image, first + i, row.Label, row.Path ?? $"{stem}/{row.Row:D6}");
-                // Fields stay out of the store's headers until every store kind keeps them (issue 20, branch fields):
-                // convert checks each header it copies, fields included, and an LMDB target would drop them.
-                if (FieldsInHeaders) headers[i] = headers[i] with { Fields = row.Fields };
+                headers[i] = headers[i] with { Fields = row.Fields };
                 problems[i] = reader.LabelProblem(row.Row, row.Label) ?? (problem is null ? null : $"{where}: {problem}.");
                 i++;
             }

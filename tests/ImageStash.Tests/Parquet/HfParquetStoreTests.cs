@@ -43,7 +43,7 @@ public sealed class HfParquetStoreTests : IDisposable
             Assert.True(store.TryGetHeader(i, out var header));
             Assert.Equal((int)rows[i].Label, header.Label);
             Assert.Equal(rows[i].Path, header.Name);
-            if (HfParquetStore.FieldsInHeaders) Assert.Equal("a photo of a " + rows[i].Path![..rows[i].Path!.IndexOf('/')], header.Fields?.GetString("text"));
+            Assert.Equal("a photo of a " + rows[i].Path![..rows[i].Path!.IndexOf('/')], header.Fields?.GetString("text"));
             Assert.False(header.IsRaw);
             var payload = new byte[header.PayloadLength];
             store.Read(i, payload);

@@ -13,10 +13,10 @@ public sealed class FieldsTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static ImageBatch Raw(long first, int count, Func<long, RecordFields?> fields, string prefix = "r")
+    private static ImageBatch Raw(long first, int count, Func<long, RecordFields?> fields, string prefix = "r", ImageShape? shapeOf = null)
     {
         var batch = new ImageBatch();
-        var shape = new ImageShape(4, 3, 3);
+        var shape = shapeOf ?? new ImageShape(4, 3, 3);
         for (long id = first; id < first + count; id++)
             batch.AddUninitialized(new ImageHeader(id, shape, (int)(id % 4), $"{prefix}-{id}") { Fields = fields(id) }).Fill((byte)id);
         return batch;
@@ -211,5 +211,79 @@ public sealed class FieldsTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("metadata.jsonl': line 2 has no \"file_name\" string", err);
         Assert.Single(err.Trim().Split('\n'));
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        if (File.Exists(from))
+        {
+            File.Copy(from, to);
+            return;
+        }
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>
+    /// Stores the code before fields wrote (TestData/before-fields: the CLI at main before step 2, `imagestash import
+    /// synthetic:12:8x6` into each kind, batches of 5) read as they are, and take records with fields after them.
+    /// </summary>
+    [Theory]
+    [InlineData("old.lmdb")]
+    [InlineData("old.h5")]
+    [InlineData("old-folder")]
+    public void A_store_written_before_fields_reads_and_takes_records_with_fields(string name)
+    {
+        string path = _dir.File(name);
+        CopyTree(TestData.Path(Path.Combine("before-fields", name)), path);
+        var shape = new ImageShape(6, 8, 3);
+        var before = new Dictionary<long, byte[]>();
+        using (var reader = StoreKinds.Registry.OpenRead(path))
+        {
+            Assert.Equal(12, reader.Count);
+            foreach (long id in reader.EnumerateIds())
+            {
+                Assert.True(reader.TryGetHeader(id, out var h));
+                Assert.Null(h.Fields);
+                Assert.Equal(shape, h.Shape);
+                before[id] = new byte[h.PayloadLength];
+                reader.Read(id, before[id]);
+            }
+        }
+        using (var writer = StoreKinds.Registry.Open(path, new StoreOptions { Mode = StoreOpenMode.Open }))
+        using (var batch = Raw(12, 4, id => id == 13 ? null : Caption(id), shapeOf: shape))
+            writer.Put(batch);
+        using var again = StoreKinds.Registry.OpenRead(path);
+        Assert.Equal(16, again.Count);
+        foreach (long id in again.EnumerateIds())
+        {
+            Assert.True(again.TryGetHeader(id, out var h));
+            Assert.Equal(id < 12 || id == 13 ? null : Caption(id), h.Fields);
+            if (id >= 12) continue;
+            var pixels = new byte[h.PayloadLength];
+            again.Read(id, pixels);
+            Assert.Equal(before[id], pixels);
+        }
+    }
+
+    [Fact]
+    public void A_shard_set_written_before_fields_reads_and_its_loader_hands_out_no_fields()
+    {
+        using var set = new ShardSetStore(TestData.Path(Path.Combine("before-fields", "old-shards")));
+        Assert.Equal(1, set.Index.Version);
+        Assert.Empty(set.Index.FieldCounts);
+        using var loader = new ImageStash.Loading.ImageLoader(set, new ImageStash.Loading.LoaderOptions { BatchSize = 5, WithFields = true, Workers = 0 });
+        int seen = 0;
+        foreach (var batch in loader.NextEpoch())
+        {
+            foreach (var fields in batch.Fields) Assert.Null(fields);
+            seen += batch.Count;
+        }
+        Assert.Equal(12, seen);
     }
 }

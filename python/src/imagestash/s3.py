@@ -70,9 +70,7 @@ class ShardCache:
             self._store(path, fetch)
         finally:
             os.close(lock)
-        f = self._try_open(path)
-        if f is None:
-            raise OSError(f"shard '{name}' vanished from the cache '{self.directory}' as it was stored")
+        f = self._open_stored(path, name)
         self.evict()
         return f, True
 
@@ -85,6 +83,10 @@ class ShardCache:
             self._store(path, fetch)
         finally:
             os.close(lock)
+        return self._open_stored(path, name)
+
+    def _open_stored(self, path, name):
+        """Opens shard `name` just stored at `path`."""
         f = self._try_open(path)
         if f is None:
             raise OSError(f"shard '{name}' vanished from the cache '{self.directory}' as it was stored")

@@ -27,6 +27,60 @@ def test_raw_items_are_the_stored_payloads_with_their_labels_and_ids(shard_set):
     assert bytes(payload) == first.payload and label == first.label
 
 
+@pytest.mark.parametrize("limit", [None, 0])
+def test_raw_runs_of_every_rank_and_worker_slice_are_the_planned_samples(shard_set, monkeypatch, limit):
+    # limit 0: every shard "too big" for the whole-shard read, so the per-sample path over the map is taken instead.
+    from imagestash import shards
+
+    if limit is not None:
+        monkeypatch.setattr(shards, "RAW_BUFFER_LIMIT", limit)
+    expected = {r.id: r for r in imagestash.records(shard_set)}
+    for shuffle in (True, False):
+        for world in (1, 3):
+            for rank in range(world):
+                data = ShardDataset(shard_set, rank=rank, world_size=world, seed=2, shuffle=shuffle, batch_size=4,
+                                    window=3, decode=False, with_ids=True)
+                for workers in (1, 2):
+                    for worker in range(workers):
+                        ranges = data.positions(worker, workers)
+                        items = list(data._raw_items(data.plan(), ranges))
+                        assert [i for _, _, i in items] == data.ids(worker, workers)
+                        for payload, label, image_id in items:
+                            assert bytes(payload) == expected[image_id].payload and label == expected[image_id].label
+
+
+def test_raw_payloads_are_bytes_that_outlive_the_iteration(shard_set):
+    items = list(ShardDataset(shard_set, shuffle=False, decode=False))  # every shard read and let go meanwhile
+    assert all(type(payload) is bytes for payload, _ in items)
+    assert [(p, label) for p, label in items] == [(r.payload, r.label) for r in imagestash.records(shard_set)]
+
+
+def _damaged_copy(shard_set, tmp_path, damage):
+    copy = tmp_path / "set"
+    shutil.copytree(shard_set, copy)
+    name = imagestash.ShardSet(copy).shards[1]["name"]
+    raw = bytearray((copy / name).read_bytes())
+    (copy / name).write_bytes(damage(raw))
+    return copy, name
+
+
+def test_a_damaged_shard_is_refused_by_its_whole_crc_naming_it_when_read_raw(shard_set, tmp_path):
+    def flip(raw):
+        raw[len(raw) // 2] ^= 0x01
+        return raw
+
+    copy, name = _damaged_copy(shard_set, tmp_path, flip)
+    with pytest.raises(DamagedRecord, match=rf"{name}': CRC-32 is [0-9a-f]{{8}}, index.json says [0-9a-f]{{8}}: the shard is damaged"):
+        list(ShardDataset(copy, shuffle=False, decode=False))
+
+
+@pytest.mark.parametrize("change", ["truncated", "longer"])
+def test_a_shard_of_another_size_is_refused_naming_it_when_read_raw(shard_set, tmp_path, change):
+    copy, name = _damaged_copy(shard_set, tmp_path, lambda raw: raw[:-512] if change == "truncated" else raw + bytes(512))
+    with pytest.raises(DamagedRecord, match=rf"{name}': is [0-9,]+ bytes, index.json says [0-9,]+ \(truncated or replaced\)"):
+        list(ShardDataset(copy, shuffle=False, decode=False))
+
+
 def _rewrite_index(folder, name, data):
     """The shard's entry in index.json made to match its bytes again, so only the payload's own CRC can tell."""
     index = json.loads((folder / "index.json").read_text())
@@ -64,6 +118,7 @@ def test_shards_as_imagestash_writes_them_take_the_quick_scan_and_others_the_gen
             raw = f.read()
         quick = shards._scan_written(raw, len(raw))
         assert quick is not None and quick == shards._scan(memoryview(raw), entry["name"])
+        assert shards._scan_blocks(raw, len(raw)).T.tolist() == [list(span) for span in quick]
     # The same shard repacked by Python's tarfile (PAX headers, a folder in every name): only the general scan reads it.
     copy = tmp_path / "set"
     shutil.copytree(shard_set, copy)
@@ -76,7 +131,7 @@ def test_shards_as_imagestash_writes_them_take_the_quick_scan_and_others_the_gen
             member.pax_headers = {"comment": "repacked"}
             target.addfile(member, io.BytesIO(content))
     repacked = out.getvalue()
-    assert shards._scan_written(repacked, len(repacked)) is None
+    assert shards._scan_written(repacked, len(repacked)) is None and shards._scan_blocks(repacked, len(repacked)) is None
     (copy / name).write_bytes(repacked)
     index = json.loads((copy / "index.json").read_text())
     index["shards"][0]["bytes"] = len(repacked)

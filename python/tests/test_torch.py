@@ -139,6 +139,19 @@ def test_the_generator_is_splitmix64():
     assert out == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
 
 
+def test_the_numpy_shuffle_of_long_lists_draws_what_the_spec_loop_draws():
+    def spec(values, state):
+        for i in range(len(values) - 1, 0, -1):
+            state = (state + plan.GOLDEN) & plan.MASK
+            j = (plan.mix(state) * (i + 1)) >> 64
+            values[i], values[j] = values[j], values[i]
+        return values
+
+    for n in (0, 1, 2, 64, 65, 1000, 70_001):
+        for state in (0, 1, plan.MASK, 0x0123456789ABCDEF, plan.stream_seed(7, 3, 1)):
+            assert plan.shuffle(list(range(n)), state) == spec(list(range(n)), state), (n, state)
+
+
 def test_ddp_over_uneven_shards_finishes_and_every_sample_is_seen(shard_set, tmp_path):
     """Two processes in a gloo group all-reduce once per batch over a ShardDataset of uneven shards (the last one
     short): with unequal samples per rank one of them would block in all_reduce until the group's timeout."""

@@ -10,6 +10,8 @@ image (upright, mode L/RGB/RGBA as stored, or `mode` when given: "RGB" for photo
 as ImageFolder does), or with `as_array=True` a (H, W, C) uint8 numpy array, passed through `transform` when one is
 given. Every payload is checked against its CRC-32; files are opened in each DataLoader worker.
 """
+import bisect
+import itertools
 import zlib
 
 import numpy as np
@@ -20,7 +22,7 @@ from .detect import open_store
 from .errors import DamagedRecord
 from .lmdb import HEADER as _LMDB_HEADER, KEY as _LMDB_KEY, LmdbStore
 from .record import ENCODINGS, MODES, RAW, Record, decode, to_pil
-from .shards import ShardSet
+from .shards import RawReader, ShardSet
 
 _torch_data = require("torch.utils.data", "imagestash.torch")
 Dataset, IterableDataset, get_worker_info = _torch_data.Dataset, _torch_data.IterableDataset, _torch_data.get_worker_info
@@ -125,6 +127,9 @@ class ShardDataset(_Items, IterableDataset):
     exactly ⌈samples / world_size⌉ (a short rank repeats its first sample). In DataLoader workers, worker k of K
     takes the rank's batches k, k + K, … (batches of `batch_size`, the DataLoader's), so the DataLoader hands out
     the rank's sequence in order, as `imagestash order` prints it. `shuffle=False` reads the set as written.
+    `decode=False` hands out each payload as stored (`bytes`: the encoded file, or raw pixels) instead of an image:
+    each shard is then read whole into memory once (at most `window + 1` shards' payloads held), its size and CRC-32
+    checked against the index and each payload's against its .json (see `imagestash.shards.RawReader`).
     S3 options (`endpoint`, `cache_dir`, `cache_limit`, …) go to `imagestash.s3.S3Location`.
     """
 
@@ -175,12 +180,45 @@ class ShardDataset(_Items, IterableDataset):
 
     def __iter__(self):
         workers, worker = _worker()
-        epoch_plan = self.plan()
+        if not self.decode and not self.with_fields:
+            return self._raw_items(self.plan(), self.positions(worker, workers))
+        return self._items(self.plan(), self.positions(worker, workers))
+
+    def _raw_items(self, epoch_plan, ranges):
+        """decode=False: each shard read whole once (RawReader) into a list of its items, then every run of positions
+        within a window handed out by one C-level map over the window's items; no Python step per sample."""
+        reader = RawReader(self.set)
+        rows, ids, labels = self.set.shard_rows.tolist(), self.set.ids.tolist(), self.set.labels.tolist()
+        samples, with_ids, keep = epoch_plan.shard_samples, self.with_ids, self.window + 1
+        held = {}  # shard -> its items, for the last `window + 1` shards read
+        current, items, loaded = None, None, ()
+        for w, picks in epoch_plan.chunks(ranges):
+            shards = epoch_plan.window_shards(w)
+            bounds = list(itertools.accumulate(samples[s] for s in shards))
+            # The run needs the window's shards from the one holding its lowest pick to its highest's pick.
+            need = range(bisect.bisect_right(bounds, min(picks)), bisect.bisect_right(bounds, max(picks)) + 1)
+            if w != current or not set(need) <= set(loaded):
+                for j in need:
+                    shard = shards[j]
+                    if shard not in held:
+                        payloads, row = reader.payloads(shard), rows[shard]
+                        end = row + len(payloads)
+                        held[shard] = list(zip(payloads, labels[row:end], ids[row:end]) if with_ids else zip(payloads, labels[row:end]))
+                        for old in [s for s in held if s not in shards][:max(0, len(held) - keep)]:
+                            del held[old]
+                loaded = [j for j, s in enumerate(shards) if s in held]
+                items = []
+                for s in shards:  # the window's samples in plan order; a shard the run does not need is a gap
+                    items += held[s] if s in held else (None,) * samples[s]
+                current = w
+            yield from map(items.__getitem__, picks)
+
+    def _items(self, epoch_plan, ranges):
         opened = {}
         if not self.decode:  # id and label from the ids file (rows in written order), the payload as it is
             rows, ids, labels = self.set.shard_rows.tolist(), self.set.ids.tolist(), self.set.labels.tolist()
         try:
-            for shard, index in epoch_plan.walk(self.positions(worker, workers)):
+            for shard, index in epoch_plan.walk(ranges):
                 reader = opened.get(shard)
                 if reader is None:
                     if len(opened) > self.window:

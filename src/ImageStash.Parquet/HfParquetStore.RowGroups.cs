@@ -8,88 +8,18 @@ public sealed partial class HfParquetStore
 {
     private readonly ConcurrentBag<HfParquetReader>[] _readers; // idle readers of each file: one per thread reading it
     private readonly ConcurrentBag<byte[]> _spare = []; // buffers of dropped row groups, for the next ones: fresh memory costs page faults
-    private readonly object _gate = new();
-    private readonly Dictionary<int, RowGroup> _open = [];
-    private long _clock;
-    private bool _disposed;
+    private readonly ChunkWindow<RowGroup> _rowGroups; // read row groups: loaded once, shared, the least recently used let go
 
-    /// <summary>Starts reading row group <paramref name="k"/> on a thread of its own, if it is not in memory or on its way.</summary>
-    private void Prefetch(int k)
-    {
-        lock (_gate)
-        {
-            if (_disposed || _open.ContainsKey(k)) return;
-            var entry = new RowGroup(this, k) { LastUse = ++_clock };
-            _open[k] = entry;
-            entry.Loading = Task.Factory.StartNew(() => Load(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            Trim(keep: entry);
-        }
-    }
-
-    /// <summary>Row group <paramref name="k"/>, read (dispose it to release it).</summary>
+    /// <summary>Row group <paramref name="k"/>, read and held (dispose the lease to release it).</summary>
     /// <exception cref="InvalidDataException">The row group is damaged or truncated; the message names the file and row.</exception>
-    private RowGroup Acquire(int k)
-    {
-        RowGroup? entry;
-        TaskCompletionSource? loading = null;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_open.TryGetValue(k, out entry))
-            {
-                // Read on this thread (readers of the same group wait for it): readers blocking on pool work starve the pool.
-                loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                entry = new RowGroup(this, k) { Loading = loading.Task };
-                _open[k] = entry;
-            }
-            entry.References++; // before trimming: a group being read must not look idle
-            entry.LastUse = ++_clock;
-            if (loading is not null) Trim(keep: entry);
-        }
-        try
-        {
-            if (loading is not null)
-            {
-                try
-                {
-                    Load(entry);
-                    loading.SetResult();
-                }
-                catch (Exception e)
-                {
-                    loading.SetException(e);
-                }
-            }
-            entry.Loading!.GetAwaiter().GetResult();
-        }
-        catch
-        {
-            entry.Dispose();
-            throw;
-        }
-        return entry;
-    }
+    private ChunkWindow<RowGroup>.Lease Acquire(int k) => _rowGroups.Acquire(k);
 
-    /// <summary>Lets go of the least recently used row groups nobody reads beyond the window, prefetch and a little slack. Under <see cref="_gate"/>.</summary>
-    private void Trim(RowGroup keep)
+    /// <summary>Reads row group <paramref name="k"/>'s image bytes, labels and paths, and each image's header.</summary>
+    private RowGroup Load(int k)
     {
-        int limit = Options.ShuffleRowGroups + Options.PrefetchRowGroups + 2;
-        while (_open.Count > limit)
-        {
-            var idle = _open.Values.Where(e => e != keep && e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
-            if (idle is null) return;
-            _open.Remove(idle.Index);
-            if (idle.Data.Length > 0 && _spare.Count < 4) _spare.Add(idle.Data);
-            idle.Data = [];
-        }
-    }
-
-    /// <summary>Reads row group <paramref name="entry"/>'s image bytes, labels and paths, and each image's header.</summary>
-    private void Load(RowGroup entry)
-    {
-        var (f, g) = _groups[entry.Index];
-        long first = _groupRows[entry.Index];
-        int count = (int)(_groupRows[entry.Index + 1] - first);
+        var (f, g) = _groups[k];
+        long first = _groupRows[k];
+        int count = (int)(_groupRows[k + 1] - first);
         if (!_readers[f].TryTake(out var reader)) reader = new HfParquetReader(_files[f]);
         try
         {
@@ -119,7 +49,7 @@ public sealed partial class HfParquetStore
                 i++;
             }
             if (i != count) throw new InvalidDataException($"'{_files[f]}' row group {g} holds {i:N0} rows, its metadata says {count:N0}.");
-            (entry.Data, entry.Offsets, entry.Headers, entry.Problems) = (bytes, offsets, headers, problems);
+            return new RowGroup(this, k) { Data = bytes, Offsets = offsets, Headers = headers, Problems = problems };
         }
         finally { _readers[f].Add(reader); }
     }
@@ -127,17 +57,7 @@ public sealed partial class HfParquetStore
     /// <summary>Lets go of the row groups and closes the files.</summary>
     public void Dispose()
     {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var entry in _open.Values)
-            {
-                try { entry.Loading?.Wait(); }
-                catch (AggregateException) { }
-            }
-            _open.Clear();
-        }
+        _rowGroups.Dispose();
         foreach (var bag in _readers)
             if (bag is not null)
                 while (bag.TryTake(out var reader)) reader.Dispose();
@@ -147,9 +67,6 @@ public sealed partial class HfParquetStore
     private sealed class RowGroup(HfParquetStore store, int index) : IDisposable
     {
         public int Index { get; } = index;
-        public Task? Loading;
-        public int References;
-        public long LastUse;
         public byte[] Data = [];
         public int[] Offsets = [];
         public ImageHeader[] Headers = [];
@@ -169,10 +86,11 @@ public sealed partial class HfParquetStore
             return Data.AsSpan(Offsets[k], Offsets[k + 1] - Offsets[k]);
         }
 
-        /// <summary>Releases this reference.</summary>
+        /// <summary>Lets go of the row group: its buffer goes to the next one read.</summary>
         public void Dispose()
         {
-            lock (store._gate) References--;
+            if (Data.Length > 0 && store._spare.Count < 4) store._spare.Add(Data);
+            Data = [];
         }
     }
 }

@@ -38,6 +38,8 @@ public sealed partial class HfParquetStore : IStreamingStore
         Options = options ?? new HfParquetStoreOptions();
         _files = HfFiles.ForStore(path);
         _readers = new System.Collections.Concurrent.ConcurrentBag<HfParquetReader>[_files.Count];
+        // The row groups the loader shuffles together, those it reads ahead, and a little slack stay in memory.
+        _rowGroups = new ChunkWindow<RowGroup>(Options.ShuffleRowGroups + Options.PrefetchRowGroups + 2, Load, owner: this);
         var groups = new List<(int, int)>();
         var firsts = new List<long> { 0 };
         IReadOnlyList<string>? names = null;
@@ -114,7 +116,7 @@ public sealed partial class HfParquetStore : IStreamingStore
         header = default;
         if (id < 0 || id >= Count) return false;
         using var group = Acquire(GroupOf(id));
-        header = group.Header(id);
+        header = group.Chunk.Header(id);
         return true;
     }
 
@@ -123,9 +125,9 @@ public sealed partial class HfParquetStore : IStreamingStore
     {
         if (id < 0 || id >= Count) throw ImageStashException.MissingId(Path, id);
         using var group = Acquire(GroupOf(id));
-        var header = group.Header(id);
+        var header = group.Chunk.Header(id);
         StoreChecks.CheckPayloadBuffer(header, payload);
-        group.Bytes(id).CopyTo(payload);
+        group.Chunk.Bytes(id).CopyTo(payload);
         return header;
     }
 
@@ -134,14 +136,14 @@ public sealed partial class HfParquetStore : IStreamingStore
     {
         if (id < 0 || id >= Count) throw ImageStashException.MissingId(Path, id);
         using var group = Acquire(GroupOf(id));
-        header = group.Header(id) with { Name = null, Fields = null };
+        header = group.Chunk.Header(id) with { Name = null, Fields = null };
         if (payload.Length < header.PayloadLength) return false;
-        group.Bytes(id).CopyTo(payload);
+        group.Chunk.Bytes(id).CopyTo(payload);
         return true;
     }
 
     IEpochOrder IStreamingStore.Order(EpochOrderOptions options, EpochOrderState? resume) =>
-        new ChunkedEpochOrder(RowGroupSizes(), row => row, Options.ShuffleRowGroups, options, resume, Prefetch, Options.PrefetchRowGroups);
+        new ChunkedEpochOrder(RowGroupSizes(), row => row, Options.ShuffleRowGroups, options, resume, _rowGroups.Prefetch, Options.PrefetchRowGroups);
 
     IEnumerable<long> IStreamingStore.StreamOrder() => EnumerateIds();
 

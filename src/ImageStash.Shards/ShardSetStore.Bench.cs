@@ -15,14 +15,7 @@ public sealed partial class ShardSetStore
     public void EmptyCache()
     {
         if (_cache is null) return;
-        lock (_gate)
-        {
-            foreach (var entry in _open.Values.Where(e => e.References == 0 && e.Loading!.IsCompleted).ToList())
-            {
-                _open.Remove(entry.Index);
-                entry.Close();
-            }
-        }
+        _shards.CloseIdle();
         foreach (string file in Directory.GetFiles(_cache.Directory, "*.tar")) File.Delete(file);
     }
 

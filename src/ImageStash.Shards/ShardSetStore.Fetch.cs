@@ -8,32 +8,18 @@ namespace ImageStash.Shards;
 // ShardSetStore: shards fetched (from the cache or object storage), opened, shared between readers and closed when idle.
 public sealed partial class ShardSetStore
 {
-    /// <summary>Starts fetching shard <paramref name="shard"/> into the cache (and reading its table) if it is not open or on its way.</summary>
-    internal void Prefetch(int shard)
-    {
-        lock (_gate)
-        {
-            if (_disposed || _open.ContainsKey(shard)) return;
-            var entry = new OpenShard(this, shard) { LastUse = ++_clock };
-            _open[shard] = entry;
-            // A thread of its own: a load blocks on the network, and blocking pool threads starves the readers.
-            entry.Loading = Task.Factory.StartNew(() => Load(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            Trim(keep: entry);
-        }
-    }
-
-    /// <summary>The open shard holding <paramref name="id"/> (dispose it to release it) and the id's sample there.</summary>
+    /// <summary>The open shard holding <paramref name="id"/> (dispose the lease to release it) and the id's sample there.</summary>
     /// <exception cref="ImageStashException">No sample has that id.</exception>
-    private OpenShard Acquire(long id, out ShardTable.Sample sample) =>
+    private ChunkWindow<OpenShard>.Lease Acquire(long id, out ShardTable.Sample sample) =>
         TryAcquire(id, out sample) ?? throw ImageStashException.MissingId(Path, id);
 
     /// <summary>As <see cref="Acquire(long, out ShardTable.Sample)"/>; null (and a default sample) when no sample has that id.</summary>
-    private OpenShard? TryAcquire(long id, out ShardTable.Sample sample)
+    private ChunkWindow<OpenShard>.Lease? TryAcquire(long id, out ShardTable.Sample sample)
     {
         sample = default;
         if (RowOf(id) is not { } row) return null;
-        var shard = Acquire(ShardOf(row));
-        try { sample = shard.Sample(row - _shardRows[shard.Index], id); }
+        var shard = _shards.Acquire(ShardOf(row));
+        try { sample = shard.Chunk.Sample(row - _shardRows[shard.Index], id); }
         catch
         {
             shard.Dispose();
@@ -42,70 +28,11 @@ public sealed partial class ShardSetStore
         return shard;
     }
 
-    private OpenShard Acquire(int shard)
+    /// <summary>Opens shard <paramref name="index"/>: in place for a local set, through the cache for object storage; its table read.</summary>
+    private OpenShard Load(int index)
     {
-        OpenShard? entry;
-        TaskCompletionSource? loading = null;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_open.TryGetValue(shard, out entry))
-            {
-                // Loaded on this thread (readers of the same shard wait for it), not queued to the thread pool:
-                // readers blocking on pool work starve the pool.
-                loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                entry = new OpenShard(this, shard) { Loading = loading.Task };
-                _open[shard] = entry;
-            }
-            // Counted before trimming: a shard being loaded must not look idle to Trim.
-            entry.References++;
-            entry.LastUse = ++_clock;
-            if (loading is not null) Trim(keep: entry);
-        }
-        try
-        {
-            if (loading is not null)
-            {
-                try
-                {
-                    Load(entry);
-                    loading.SetResult();
-                }
-                catch (Exception e)
-                {
-                    loading.SetException(e);
-                }
-            }
-            entry.Loading!.GetAwaiter().GetResult();
-        }
-        catch
-        {
-            entry.Dispose();
-            throw;
-        }
-        return entry;
-    }
-
-    /// <summary>
-    /// Closes the least recently used shards nobody reads beyond the window, prefetch and a little slack, never
-    /// <paramref name="keep"/> (the one just opened). Under <see cref="_gate"/>.
-    /// </summary>
-    private void Trim(OpenShard keep)
-    {
-        int limit = Options.ShuffleShards + Options.PrefetchShards + 2;
-        while (_open.Count > limit)
-        {
-            var idle = _open.Values.Where(e => e != keep && e.References == 0 && e.Loading!.IsCompleted).MinBy(e => e.LastUse);
-            if (idle is null) return;
-            _open.Remove(idle.Index);
-            idle.Close();
-        }
-    }
-
-    /// <summary>Makes shard <paramref name="entry"/> readable: in place for a local set, through the cache for object storage; its table read.</summary>
-    private void Load(OpenShard entry)
-    {
-        var info = _index.Shards[entry.Index];
+        var entry = new OpenShard(this, index);
+        var info = _index.Shards[index];
         _fetching.Wait();
         try
         {
@@ -130,18 +57,24 @@ public sealed partial class ShardSetStore
                     using var file = File.OpenHandle(temp);
                     fetched = ScanChecked(file, info);
                 }
-                var cached = _cache!.Open(info.Name, Fetch);
-                if (fetched is null && CheckedHit(cached, info) is { } table) fetched = table;
+                entry.Cached = _cache!.Open(info.Name, Fetch);
+                if (fetched is null && CheckedHit(entry.Cached, info) is { } table) fetched = table;
                 else if (fetched is null)
                 {
                     // Someone changed the cached file (or the disk did): the index and the server decide, not the cache.
-                    cached.Dispose();
-                    cached = _cache.Replace(info.Name, Fetch);
+                    entry.Cached.Dispose();
+                    entry.Cached = null;
+                    entry.Cached = _cache.Replace(info.Name, Fetch);
                 }
-                entry.Cached = cached;
-                entry.Handle = cached.Handle;
+                entry.Handle = entry.Cached.Handle;
                 entry.Table = fetched;
             }
+            return entry;
+        }
+        catch
+        {
+            entry.Dispose(); // what was opened before the failure
+            throw;
         }
         finally { _fetching.Release(); }
     }

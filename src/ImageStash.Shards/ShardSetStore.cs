@@ -22,11 +22,8 @@ public sealed partial class ShardSetStore : IStreamingStore
     private readonly long[] _shardRows;   // the first row of each shard, and the total at the end
     private readonly long[] _sortedIds;   // ids ascending, and the row of each
     private readonly long[] _sortedRows;
-    private readonly object _gate = new();
-    private readonly Dictionary<int, OpenShard> _open = [];
+    private readonly ChunkWindow<OpenShard> _shards; // open shards: fetched and opened once, shared, the least recently used closed
     private readonly SemaphoreSlim _fetching = new(2);
-    private long _clock;
-    private bool _disposed;
 
     /// <summary>Opens shard sets: s3:// URLs, and folders holding an index.json.</summary>
     public static IStoreProvider Provider { get; } = new ShardSetProvider(null);
@@ -76,6 +73,8 @@ public sealed partial class ShardSetStore : IStreamingStore
             string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(_location.CacheKey)))[..16].ToLowerInvariant();
             _cache = new ShardCache(System.IO.Path.Combine(Options.CacheDirectory, key), Options.CacheLimit);
         }
+        // The shards the loader shuffles together, those it fetches ahead, and a little slack stay open.
+        _shards = new ChunkWindow<OpenShard>(Options.ShuffleShards + Options.PrefetchShards + 2, Load, owner: this);
     }
 
     /// <summary>The settings the set was opened with.</summary>
@@ -129,7 +128,7 @@ public sealed partial class ShardSetStore : IStreamingStore
     {
         using var shard = Acquire(id, out var sample);
         StoreChecks.CheckPayloadBuffer(sample.Header, payload);
-        shard.ReadPayload(sample, payload);
+        shard.Chunk.ReadPayload(sample, payload);
         return sample.Header;
     }
 
@@ -139,7 +138,7 @@ public sealed partial class ShardSetStore : IStreamingStore
         using var shard = Acquire(id, out var sample);
         header = sample.Header with { Name = null, Fields = null };
         if (payload.Length < sample.Header.PayloadLength) return false;
-        shard.ReadPayload(sample, payload);
+        shard.Chunk.ReadPayload(sample, payload);
         return true;
     }
 
@@ -153,13 +152,13 @@ public sealed partial class ShardSetStore : IStreamingStore
         {
             using var shard = Acquire(ids[i], out var sample);
             StoreChecks.CheckReadManyRecord(Path, shape, sample.Header);
-            shard.ReadPayload(sample, pixels.Slice(i * size, size));
+            shard.Chunk.ReadPayload(sample, pixels.Slice(i * size, size));
             labels[i] = sample.Header.Label;
         }
     }
 
     IEpochOrder IStreamingStore.Order(EpochOrderOptions options, EpochOrderState? resume) =>
-        new ChunkedEpochOrder(ShardSamples, IdAt, Options.ShuffleShards, options, resume, Prefetch, Options.PrefetchShards);
+        new ChunkedEpochOrder(ShardSamples, IdAt, Options.ShuffleShards, options, resume, _shards.Prefetch, Options.PrefetchShards);
 
     IEnumerable<long> IStreamingStore.StreamOrder() => _rowIds;
 
@@ -247,28 +246,14 @@ public sealed partial class ShardSetStore : IStreamingStore
     /// <summary>Closes every shard and the connection.</summary>
     public void Dispose()
     {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var entry in _open.Values)
-            {
-                try { entry.Loading?.Wait(); }
-                catch (AggregateException) { }
-                entry.Close();
-            }
-            _open.Clear();
-        }
+        _shards.Dispose();
         _location.Dispose();
     }
 
-    /// <summary>One shard open for reading, counted while a read uses it (disposing the reference releases it).</summary>
+    /// <summary>One shard open for reading (disposing it closes it).</summary>
     private sealed class OpenShard(ShardSetStore store, int index) : IDisposable
     {
         public int Index { get; } = index;
-        public Task? Loading;
-        public int References;
-        public long LastUse;
         public Microsoft.Win32.SafeHandles.SafeFileHandle? Handle;
         public CachedShard? Cached;
         public ShardTable? Table;
@@ -294,13 +279,7 @@ public sealed partial class ShardSetStore : IStreamingStore
                 throw StoreChecks.Damaged(store.Path, sample.Header.Id, $"its bytes' CRC-32 is not {sample.Crc:x8}, as its shard's JSON says");
         }
 
-        /// <summary>Releases this reference.</summary>
         public void Dispose()
-        {
-            lock (store._gate) References--;
-        }
-
-        public void Close()
         {
             if (Cached is not null) Cached.Dispose();
             else Handle?.Dispose();

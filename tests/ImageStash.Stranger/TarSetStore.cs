@@ -9,7 +9,8 @@ namespace ImageStash.Stranger;
 /// (<c>part-000000.tar</c>, …), each record one entry <c>&lt;id&gt;</c> whose PAX attributes carry its header, and
 /// <c>tarset.json</c> naming the kind and the classes. It is read in its own order (<see cref="IStreamingStore"/>):
 /// an epoch visits the tar files in a seeded order and each file's records in a seeded order, and rank r of w takes
-/// the r-th contiguous run of that sequence, so a rank reads few files. Small, not fast: a test store.
+/// the r-th contiguous run of that sequence, so a rank reads few files; the parts being read are held in a
+/// <see cref="ChunkWindow{T}"/>, each read whole once and shared by the loader's threads. Small, not fast: a test store.
 /// </summary>
 public sealed class TarSetStore : IStreamingStore
 {
@@ -20,7 +21,7 @@ public sealed class TarSetStore : IStreamingStore
     private readonly List<List<long>> _partIds = [];                          // every part's ids in the order written
     private readonly SortedDictionary<long, (int Part, ImageHeader Header)> _index = []; // where each id's latest record is
     private List<string> _classNames = [];
-    private (int Part, Dictionary<long, byte[]> Payloads)? _cached;           // the last part read, whole: reading streams part by part
+    private readonly ChunkWindow<Part> _parts;                                 // parts read whole: reading streams part by part
 
     public static IStoreProvider Provider { get; } = new TarSetProvider();
 
@@ -28,6 +29,7 @@ public sealed class TarSetStore : IStreamingStore
     {
         Path = path;
         _options = options;
+        _parts = new ChunkWindow<Part>(capacity: 2, part => new Part(ReadPart(part)), owner: this);
         if (File.Exists(path)) throw ImageStashException.NotAStore(path, "tar set");
         bool exists = File.Exists(MarkerPath);
         _lock = StoreWriterLock.OpenStore(path, exists, options.Mode, System.IO.Path.Combine(path, StoreWriterLock.FileName), () =>
@@ -78,16 +80,15 @@ public sealed class TarSetStore : IStreamingStore
 
     public ImageHeader Read(long id, Span<byte> payload)
     {
+        (int Part, ImageHeader Header) at;
         lock (_gate)
-        {
-            if (!_index.TryGetValue(id, out var at)) throw ImageStashException.MissingId(Path, id);
-            StoreChecks.CheckPayloadBuffer(at.Header, payload);
-            if (_cached is not { } cached || cached.Part != at.Part) _cached = cached = (at.Part, ReadPart(at.Part));
-            if (!cached.Payloads.TryGetValue(id, out var bytes)) throw StoreChecks.Damaged(Path, id, $"its entry is missing from {PartPath(at.Part)}");
-            if (bytes.Length != at.Header.PayloadLength) throw StoreChecks.Damaged(Path, id, $"its entry is {bytes.Length} bytes, its header says {at.Header.PayloadLength}");
-            bytes.CopyTo(payload);
-            return at.Header;
-        }
+            if (!_index.TryGetValue(id, out at)) throw ImageStashException.MissingId(Path, id);
+        StoreChecks.CheckPayloadBuffer(at.Header, payload);
+        using var part = _parts.Acquire(at.Part); // parts are never rewritten: a put adds a part
+        if (!part.Chunk.Payloads.TryGetValue(id, out var bytes)) throw StoreChecks.Damaged(Path, id, $"its entry is missing from {PartPath(at.Part)}");
+        if (bytes.Length != at.Header.PayloadLength) throw StoreChecks.Damaged(Path, id, $"its entry is {bytes.Length} bytes, its header says {at.Header.PayloadLength}");
+        bytes.CopyTo(payload);
+        return at.Header;
     }
 
     public void Put(ImageBatch batch, bool overwrite = false)
@@ -132,7 +133,7 @@ public sealed class TarSetStore : IStreamingStore
 
     public void Dispose()
     {
-        lock (_gate) _cached = null;
+        _parts.Dispose();
         _lock?.Dispose();
     }
 
@@ -211,6 +212,14 @@ public sealed class TarSetStore : IStreamingStore
         StoreFiles.WriteAtomic(MarkerPath, JsonSerializer.SerializeToUtf8Bytes(new Marker("tarset", [.. _classNames])), _options.SyncWrites);
 
     private sealed record Marker(string Format, List<string> ClassNames);
+
+    /// <summary>One part's payloads by id, in memory (nothing to close).</summary>
+    private sealed class Part(Dictionary<long, byte[]> payloads) : IDisposable
+    {
+        public Dictionary<long, byte[]> Payloads { get; } = payloads;
+
+        public void Dispose() { }
+    }
 
     private sealed class TarSetProvider : IStoreProvider
     {

@@ -6,8 +6,9 @@
 
 raw:    imagestash.torch.ShardDataset over a local shard set yielding raw payloads (decode=False, every payload's
         CRC-32 checked) against Python's tarfile streaming the same shards member by member and grouping them into
-        samples by key, as WebDataset does (no check). The machine's limit in the same run: slicing each shard's mmap
-        at offsets known in advance plus zlib.crc32, nothing else.
+        samples by key, as WebDataset does (no check). A reference in the same run: slicing each shard's mmap at
+        offsets known in advance plus zlib.crc32, nothing else (once the limit; no longer a bound since ours reads
+        shards into a reused buffer, which skips the map's page faults).
 photos: ShardDataset + RandomResizedCrop(224), RandomHorizontalFlip, PILToTensor in DataLoader(num_workers=2)
         against torchvision's ImageFolder with the same transform and DataLoader over the photos the set was
         written from (`imagestash import FOLDER x.lmdb --check none` then `imagestash shard x.lmdb SET`).

@@ -47,8 +47,8 @@ public sealed class ChunkWindow<T> : IDisposable where T : class, IDisposable
     public int Capacity { get; }
 
     /// <summary>
-    /// Starts loading chunk <paramref name="chunk"/> on a thread of its own, unless it is open or on its way, and
-    /// returns at once. Does nothing after <see cref="Dispose"/>. A failure is thrown by the next
+    /// Starts loading chunk <paramref name="chunk"/> on a thread of its own, unless it is open or on its way (then it
+    /// counts as just used, so the window keeps it until it is read), and returns at once. Does nothing after <see cref="Dispose"/>. A failure is thrown by the next
     /// <see cref="Acquire"/> of the chunk (remembered or not as the class remarks say).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunk"/> is negative.</exception>
@@ -57,7 +57,15 @@ public sealed class ChunkWindow<T> : IDisposable where T : class, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(chunk);
         lock (_gate)
         {
-            if (_disposed || _open.ContainsKey(chunk)) return;
+            if (_disposed) return;
+            if (_open.TryGetValue(chunk, out var open))
+            {
+                // Announced again: it is needed soon, so it counts as just used. Otherwise a chunk fetched ahead is
+                // the least recently used one until its first read, and the next prefetch closes it before that read
+                // (a shard set with more shards than the window then loaded every shard about twice an epoch).
+                open.LastUse = ++_clock;
+                return;
+            }
             var entry = new Entry(chunk) { LastUse = ++_clock };
             _open[chunk] = entry;
             // A thread of its own: a load may block on the network, and blocking pool threads starves the readers.

@@ -162,6 +162,30 @@ public sealed class ChunkWindowTests
     }
 
     [Fact]
+    public void A_chunk_prefetched_again_counts_as_just_used_so_an_older_idle_one_closes_first()
+    {
+        var loads = new Loads();
+        using var window = new ChunkWindow<Chunk>(2, loads.Load);
+        Chunk Touch(int k)
+        {
+            using var lease = window.Acquire(k);
+            return lease.Chunk;
+        }
+
+        window.Prefetch(1); // fetched ahead of its first read
+        Assert.True(SpinWait.SpinUntil(() => loads.Count(1) == 1, Patience));
+        Thread.Sleep(50); // the window marks it loaded just after the load returns: only loaded chunks are closed
+        var zero = Touch(0); // read after 1 was fetched: 1 is the least recently used...
+        window.Prefetch(1); // ...until the reader announces it again, as the epoch order does for every batch until its first read
+        var two = Touch(2); // three open, capacity two: 0 goes, not 1
+        Assert.Equal(1, zero.Closed);
+        Assert.Equal(0, two.Closed);
+        var one = Touch(1);
+        Assert.Equal(0, one.Closed);
+        Assert.Equal(1, loads.Count(1)); // loaded once, read from the prefetch
+    }
+
+    [Fact]
     public void Many_readers_over_many_chunks_never_read_a_closed_chunk()
     {
         var loads = new Loads();

@@ -143,6 +143,7 @@ public sealed class StoreDataViewTests(Xunit.Abstractions.ITestOutputHelper outp
     }
 
     [Fact]
+    [Trait("Tier", "Full")] // trains SDCA on the CIFAR sample: ~7 s, too slow for the quick tier
     public void Sdca_trained_from_the_view_on_the_cifar_sample_scores_well_above_chance()
     {
         IImageStore Import(CifarSplit split, string name)

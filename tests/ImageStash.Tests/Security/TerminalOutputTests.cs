@@ -55,6 +55,7 @@ public sealed class TerminalOutputTests : IDisposable
     }
 
     [Fact]
+    [Trait("Tier", "Full")] // several S3 retries against a closed port: ~8 s, too slow for the quick tier
     public void Credentials_in_an_endpoint_url_are_never_echoed()
     {
         using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

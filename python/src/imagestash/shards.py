@@ -189,9 +189,10 @@ class RawReader:
     """Whole shards read for raw payloads (ShardDataset(decode=False)): each shard into one reused private buffer, its
     size and CRC-32 checked against the index over the very bytes read, its members found, then every payload copied
     out as `bytes` and checked against the CRC-32 its .json gives. No step of this is Python code per sample in the
-    common case (numpy finds the members, C-level maps slice and check the payloads): on the project VM that is 3–4×
-    the rate of `Shard.raw` per sample over a map, where each mapped page also costs ~2 µs to fault in. The payloads
-    handed out outlive the shard. A shard above `limit` bytes (default RAW_BUFFER_LIMIT) goes through `Shard`."""
+    common case (numpy finds the members, C-level maps slice and check the payloads), and no page of a map has to be
+    faulted in (~2 µs a page on the project VM): with ShardDataset's per-window runs this took the raw rate from ~80,000
+    to ~160,000–185,000 samples/s (benchmarks/results/2026-12-03-python-raw/). The payloads handed out outlive the
+    shard. A shard above `limit` bytes (default RAW_BUFFER_LIMIT) goes through `Shard`."""
 
     def __init__(self, shard_set, limit=None):
         self.set, self.limit = shard_set, RAW_BUFFER_LIMIT if limit is None else limit

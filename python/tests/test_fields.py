@@ -66,7 +66,8 @@ def test_shard_dataset_hands_out_fields_when_asked(with_fields, decode):
     names = {r.id: r.name for r in imagestash.records(paths["shards"])}
     seen = {}
     for item in ShardDataset(paths["shards"], with_ids=True, with_fields=True, decode=decode, as_array=True):
-        _, _, image_id, fields = item
+        image, _, image_id, fields = item
         seen[names[int(image_id)]] = fields
+        assert decode or type(image) is bytes  # raw payloads are bytes, with fields or without
     assert seen == expected
     assert len(next(iter(ShardDataset(paths["shards"], decode=decode)))) == 2

@@ -224,13 +224,10 @@ class ShardDataset(_Items, IterableDataset):
                     if len(opened) > self.window:
                         opened.pop(next(iter(opened))).close()
                     reader = opened[shard] = self.set.open(shard)
-                if not self.decode:
+                if not self.decode:  # with_fields (without, __iter__ takes _raw_items): bytes, as _raw_items hands out
                     row = rows[shard] + index
-                    if self.with_fields:
-                        meta, payload = reader.payload(index)
-                        yield _tuple(self, payload, labels[row], ids[row], meta.get("fields"))
-                    else:
-                        yield (reader.raw(index), labels[row], ids[row]) if self.with_ids else (reader.raw(index), labels[row])
+                    meta, payload = reader.payload(index)
+                    yield _tuple(self, bytes(payload), labels[row], ids[row], meta.get("fields"))
                     continue
                 yield self._item(reader.record(index))
         finally:
